@@ -1,0 +1,33 @@
+// Builds dist/: compiles src/ to CommonJS with tsc, copies JSON assets, and
+// writes the ESM entry point dist/index.mjs (dist/register.mjs is compiled from
+// src/register.mts), so the package works from `require`, `import`,
+// `--require` and `--import`.
+import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { cpSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const dist = join(root, 'dist');
+rmSync(dist, { recursive: true, force: true });
+execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', root], { stdio: 'inherit' });
+
+// Non-TypeScript assets that live beside the code (SQL migrations, JSON catalogs).
+function copyAssets(dir) {
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) copyAssets(path);
+    else if (/\.(sql|json)$/.test(name)) cpSync(path, join(dist, relative(join(root, 'src'), path)));
+  }
+}
+copyAssets(join(root, 'src'));
+
+// ESM entry: re-export the CommonJS module's named exports explicitly, so one
+// instance of the package serves both module systems (no dual-package hazard).
+const require = createRequire(import.meta.url);
+const names = Object.keys(require(join(dist, 'index.js'))).filter((n) => n !== 'default' && n !== '__esModule');
+writeFileSync(
+  join(dist, 'index.mjs'),
+  `import cjs from './index.js';\nexport const { ${names.join(', ')} } = cjs;\nexport default cjs;\n`,
+);
