@@ -90,20 +90,24 @@ function chunkBytes(chunk: unknown, encoding: unknown): number {
 type Emit = (this: http.Server, event: string | symbol, ...args: unknown[]) => boolean;
 
 function wrapEmit(original: Emit): Emit {
-  return function emit(this: http.Server, event: string | symbol, ...args: unknown[]): boolean {
-    if (event !== 'request' || wiring === null) return original.apply(this, [event, ...args]);
+  // `arguments` is forwarded as is: emit runs for every event of every server,
+  // so the common path allocates nothing.
+  return function emit(this: http.Server, event: string | symbol, req?: unknown, res?: unknown): boolean {
+    // eslint-disable-next-line prefer-rest-params
+    const args = arguments as unknown as unknown[];
+    if (event !== 'request' || wiring === null) return original.apply(this, args as never);
     let state: RequestState | undefined;
     try {
-      state = requestState(args[0] as IncomingMessage);
+      state = requestState(req as IncomingMessage);
       if (state !== undefined) {
-        state.res = args[1] as ServerResponse;
-        (args[1] as ServerResponse & Carrier)[kState] = state;
+        state.res = res as ServerResponse;
+        (res as ServerResponse & Carrier)[kState] = state;
       }
     } catch (err) {
       reportOnce('request-state', 'could not open the request context', err);
     }
-    if (state === undefined) return original.apply(this, [event, ...args]);
-    return runWithRequestContext(state.ctx, () => original.apply(this, [event, ...args]));
+    if (state === undefined) return original.apply(this, args as never);
+    return runWithRequestContext(state.ctx, () => original.apply(this, args as never));
   };
 }
 

@@ -37,6 +37,16 @@ describe('register', function () {
     expect(receiver.allBytes()).to.not.include('ESM-SECRET');
   });
 
+  it('exports OTLP/HTTP protobuf by default, with no secret in the bytes', async () => {
+    const app = await launch('cjs-app.js', 'require', { OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: undefined });
+    await (await fetch(`${app.base}/api/devices?secret_key=PROTO-SECRET-7&page=9`, { headers: { authorization: 'Bearer PROTO-SECRET-8' } })).text();
+    await receiver.waitFor('a protobuf export', () => receiver.raw.length > 0);
+    expect(receiver.contentTypes[0]).to.equal('application/x-protobuf');
+    const bytes = receiver.allBytes();
+    expect(bytes).to.include('secret_key=REDACTED&page=9').and.include('/api/devices');
+    expect(bytes).to.not.include('PROTO-SECRET-7').and.not.include('PROTO-SECRET-8');
+  });
+
   it('ends an app with no SIGTERM handler by SIGTERM, after flushing its spans', async () => {
     const app = await launch('cjs-app.js', 'require', noTimerExport);
     await (await fetch(`${app.base}/api/devices`)).text();
