@@ -104,6 +104,12 @@ function startSdk(config: CvdActivityConfig, noiseRules: readonly NoiseRule[]): 
     logRecordProcessors: [],
   });
   sdk.start();
+  // instrumentation-http patches http/https when they are next require()d. An
+  // app that loaded them before start() — every ESM app calling start() from
+  // code, whose imports are hoisted — would otherwise never get server spans.
+  // Requiring them here patches the shared Server prototypes for everyone.
+  require('http');
+  require('https');
 
   const forceFlush = async (): Promise<void> => {
     activity.dirty = false;
