@@ -130,7 +130,7 @@ function startSdk(config: CvdActivityConfig, noiseRules: readonly NoiseRule[]): 
     timeoutMs: config.shutdownTimeoutMs,
     flush: forceFlush,
     shutdown,
-    hasPending: () => activity.dirty,
+    hasPending: () => activity.dirty || parts.participants.some((p) => p.hasPending?.() === true),
   });
   return { config, active: true, forceFlush, shutdown };
 }

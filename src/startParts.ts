@@ -17,6 +17,8 @@ export interface LifecycleParticipant {
   name: string;
   forceFlush(): Promise<void>;
   shutdown(): Promise<void>;
+  /** Whether work is buffered; lets beforeExit flush again after the first time only when there is something to flush. */
+  hasPending?(): boolean;
 }
 
 /** What the composition root adds to start(). */

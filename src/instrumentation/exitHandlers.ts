@@ -68,8 +68,17 @@ export function installExitHandlers(work: ExitWork): () => void {
     }
   };
 
+  const pending = (): boolean => {
+    try {
+      return work.hasPending();
+    } catch (err) {
+      diag.error('cvd-activity: pending check failed', err);
+      return false;
+    }
+  };
+
   const onBeforeExit = (): void => {
-    if (flushedOnce && !work.hasPending()) return;
+    if (flushedOnce && !pending()) return;
     flushedOnce = true;
     withDeadline(work.flush, work.timeoutMs, false, () => undefined);
   };
