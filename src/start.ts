@@ -157,10 +157,11 @@ export function startSync(options: StartOptions = {}): ActivityHandle {
   let handle: ActivityHandle;
   try {
     const config = loadConfig(configOptions);
-    if (config.logLevel !== 'none') {
-      diag.setLogger(new DiagConsoleLogger(), { logLevel: LEVELS[config.logLevel], suppressOverrideMessage: true });
-    }
     handle = config.disabled ? noopHandle(config) : startSdk(config, noiseRules);
+    // After the SDK: NodeSDK installs its own logger from OTEL_LOG_LEVEL; ours
+    // (which also honours the file and start() options) replaces it silently.
+    if (config.logLevel === 'none') diag.disable();
+    else diag.setLogger(new DiagConsoleLogger(), { logLevel: LEVELS[config.logLevel], suppressOverrideMessage: true });
   } catch (err) {
     reportStartFailure(err, 'the app runs without activity tracking');
     handle = noopHandle(null);
