@@ -12,8 +12,8 @@ describe('register', function () {
   // Spans leave only through a flush: the batch delay is longer than any test.
   const noTimerExport = { OTEL_BSP_SCHEDULE_DELAY: '600000' };
 
-  async function launch(fixture: string, mode: 'require' | 'import' | 'none', env: NodeJS.ProcessEnv = {}): Promise<ChildApp> {
-    const app = await startChildApp(fixture, mode, { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: receiver.url, ...env });
+  async function launch(fixture: string, mode: 'require' | 'import' | 'none', env: NodeJS.ProcessEnv = {}, flags: string[] = []): Promise<ChildApp> {
+    const app = await startChildApp(fixture, mode, { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: receiver.url, ...env }, flags);
     apps.push(app);
     return app;
   }
@@ -35,6 +35,25 @@ describe('register', function () {
     expect(span.attributes).to.include({ 'user.id': 'esm-user', 'url.query': 'token=REDACTED', 'http.response.status_code': 200, 'activity.outcome': 'success' });
     expect(receiver.serverSpans('/api/missing')[0].attributes['error.type']).to.equal('404');
     expect(receiver.allBytes()).to.not.include('ESM-SECRET');
+  });
+
+  it('leaves the loader to an app that already runs import-in-the-middle via --experimental-loader', async () => {
+    const app = await launch('esm-app.mjs', 'import', {}, ['--experimental-loader', 'import-in-the-middle/hook.mjs']);
+    await (await fetch(`${app.base}/api/with-loader`)).text();
+    await receiver.waitFor('the span', () => receiver.serverSpans('/api/with-loader').length > 0);
+    // One loader, one patch: exactly one span for the request.
+    await (await fetch(`${app.base}/api/devices`)).text();
+    await receiver.waitFor('the second span', () => receiver.serverSpans('/api/devices').length > 0);
+    expect(receiver.serverSpans('/api/with-loader')).to.have.length(1);
+    expect(app.stderr()).to.not.match(/cvd-activity|Error/);
+  });
+
+  it('starts nothing when OTEL_SDK_DISABLED=true, and the app serves', async () => {
+    const app = await launch('cjs-app.js', 'require', { OTEL_SDK_DISABLED: 'true', FIXTURE_DOUBLE_START: '1' });
+    expect(app.stdout()).to.include('SECOND_START active=false');
+    expect((await fetch(`${app.base}/api/devices`)).status).to.equal(200);
+    // Only the second start() warns; no error, no configuration complaint.
+    expect(app.stderr().trim().split('\n')).to.have.length(1).and.satisfy((l: string[]) => l[0].includes('start() called again'));
   });
 
   it('instruments an ESM app that calls start() from code after importing node:http', async () => {

@@ -22,13 +22,15 @@ export interface ChildApp {
 }
 
 /** Starts `fixture` (a file in test/fixtures) with the register entry for `mode`. */
-export async function startChildApp(fixture: string, mode: 'require' | 'import' | 'none', env: NodeJS.ProcessEnv = {}): Promise<ChildApp> {
+export async function startChildApp(
+  fixture: string, mode: 'require' | 'import' | 'none', env: NodeJS.ProcessEnv = {}, nodeFlags: string[] = [],
+): Promise<ChildApp> {
   const flags = mode === 'require' ? ['--require', join(ROOT, 'dist', 'register.js')]
     : mode === 'import' ? ['--import', join(ROOT, 'dist', 'register.mjs')] : [];
   const clean: NodeJS.ProcessEnv = {};
   // Start from a clean environment so the developer's OTEL_* or CVD_ACTIVITY_* cannot leak in.
   for (const [k, v] of Object.entries(process.env)) if (!/^(OTEL_|CVD_ACTIVITY_|NODE_OPTIONS$)/.test(k)) clean[k] = v;
-  const proc = spawn(process.execPath, [...flags, join(FIXTURES, fixture)], {
+  const proc = spawn(process.execPath, [...nodeFlags, ...flags, join(FIXTURES, fixture)], {
     cwd: ROOT,
     // A variable given as undefined is removed (to test defaults).
     env: Object.fromEntries(Object.entries({ ...clean, OTEL_BSP_SCHEDULE_DELAY: '100', OTEL_LOG_LEVEL: 'warn', OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json', ...env })
