@@ -42,9 +42,13 @@ const OUTCOMES: readonly AuditOutcome[] = ['success', 'failure'];
 export function buildEvent(name: string, action: RegisteredAction | undefined, rawFields: unknown, capture: CallCapture, settings: BuildSettings, hint?: string): BuiltEvent {
   const errors: AuditFieldError[] = [];
   const maxStringLength = settings.maxFieldBytes;
-  const fields = (rawFields !== null && typeof rawFields === 'object' ? toJsonSafe(rawFields, { maxStringLength }) : {}) as Record<string, unknown>;
-  if (rawFields !== undefined && (rawFields === null || typeof rawFields !== 'object' || Array.isArray(rawFields))) {
+  const copied = rawFields === undefined ? {} : toJsonSafe(rawFields, { maxStringLength });
+  let fields: Record<string, unknown>;
+  if (isPlainObject(copied)) {
+    fields = copied;
+  } else {
     errors.push({ path: '/', rule: 'type', message: 'fields must be an object' });
+    fields = { details: { _value: copied } };
   }
   if (!action) errors.push({ path: '/action', rule: 'enum', message: `'${name}' is not a known action${hint ? `; use ${hint}` : ''}` });
 

@@ -1,8 +1,8 @@
 // Shared helpers for tests of audit/: a recorder on a memory sink with the
 // documented defaults, and a real OpenTelemetry tracer (BasicTracerProvider +
 // InMemorySpanExporter) registered globally for the duration of a suite.
-import { context, trace } from '@opentelemetry/api';
-import type { Context, Tracer } from '@opentelemetry/api';
+import { context, diag, trace, DiagLogLevel } from '@opentelemetry/api';
+import type { Context, DiagLogger, Tracer } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { BasicTracerProvider, InMemorySpanExporter, SamplingDecision, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { Sampler, SamplingResult } from '@opentelemetry/sdk-trace-base';
@@ -63,3 +63,17 @@ export function startTestTracing(): { tracer: Tracer; exporter: InMemorySpanExpo
     },
   };
 }
+
+/** Collects diag messages while `fn` runs. */
+export function captureDiag<T>(fn: () => T): { result: T; messages: string[] } {
+  const messages: string[] = [];
+  const push = (m: string) => messages.push(m);
+  const logger: DiagLogger = { error: push, warn: push, info: push, debug: push, verbose: push };
+  diag.setLogger(logger, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
+  try {
+    return { result: fn(), messages };
+  } finally {
+    diag.disable();
+  }
+}
+
