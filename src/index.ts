@@ -5,4 +5,17 @@
 export { setUser, setErrorCode, markActivity } from './audit/context';
 export type { UserInfo, ActivityType } from './audit/context';
 export type { AuditEvent, AuditSink, AuditActor, AuditSeverity, AuditOutcome, AuditPersonalData } from './audit/types';
+export { audit, AuditValidationError, AuditDefinitionError, AuditShutdownError, MemoryAuditSink } from './audit/index';
+export type {
+  ActionName,
+  ActionDefinition,
+  ActorOverride,
+  AuditFieldError,
+  CustomAuditActions,
+  DetailsOf,
+  LoginFailedInput,
+  RecordEnvelope,
+  RecordFields,
+  TypedActionDefinition,
+} from './audit/index';
 export type { CvdActivityConfig, CvdActivityOptions } from './config/types';

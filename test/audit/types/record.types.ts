@@ -3,6 +3,7 @@
 // "Unused '@ts-expect-error' directive", so each line proves a compile error.
 import { audit } from '../../../src/audit/audit';
 import type { DetailsOf } from '../../../src/audit/catalog/index';
+import type {} from '../../../src/index';
 
 // Valid calls compile.
 audit.record('PRICE_CHANGE', { resourceId: 'p-1', details: { product: 'p-1', old_price: 1.5, new_price: 1.75 } });
@@ -66,3 +67,14 @@ recordRestart({ details: { cause: 'watchdog', uptime_s: 5 } });
 recordRestart({ details: { causee: 'watchdog' } });
 // @ts-expect-error cause is required
 recordRestart({ details: { uptime_s: 5 } });
+
+// Apps type their own actions for record() by augmenting CustomAuditActions
+// (from 'cvd-activity' in an app; here the source entry point).
+declare module '../../../src/index' {
+  interface CustomAuditActions {
+    VENDING_AUDIT_PRINT: { copies: number };
+  }
+}
+audit.record('VENDING_AUDIT_PRINT', { details: { copies: 2 } });
+// @ts-expect-error copies is a number
+audit.record('VENDING_AUDIT_PRINT', { details: { copies: 'two' } });
