@@ -85,11 +85,13 @@ export function buildEvent(name: string, action: RegisteredAction | undefined, r
 
   const personalFields: Record<string, string> = {};
   const personal = action?.spec.personal ?? [];
+  // One serialization decides for the usual small details: if all of it fits one field's cap, every field does.
+  const allFit = (JSON.stringify(details) ?? '').length * 3 <= maxFieldBytes;
   const kept: Record<string, unknown> = {};
   for (const key of Object.keys(details)) {
     const value = details[key];
     if (personal.includes(key)) personalFields[key] = capField(typeof value === 'string' ? value : JSON.stringify(value), maxFieldBytes) as string;
-    else setOwn(kept, key, capField(value, maxFieldBytes));
+    else setOwn(kept, key, allFit ? value : capField(value, maxFieldBytes));
   }
 
   const event: AuditEvent = {
