@@ -48,6 +48,8 @@ export interface LoginFailedInput {
 
 /** Records audit events for one running instance of cvd-activity. */
 export class AuditRecorder {
+  /** Name shown when flushing or shutting it down fails (start()'s lifecycle participants). */
+  readonly name = 'cvd-activity audit recorder';
   readonly registry: ActionRegistry;
   private readonly sink: AuditSink;
   private readonly config: AuditRecorderConfig;

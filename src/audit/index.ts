@@ -3,7 +3,7 @@
  * pipeline/, cli/, the docs script). The public API picks from this in
  * src/index.ts.
  */
-export { audit, installAuditRecorder, installedAuditRecorder, PRE_START_BUFFER_MAX } from './audit';
+export { audit, installAuditSink, installAuditRecorder, installedAuditRecorder, PRE_START_BUFFER_MAX } from './audit';
 export type { TypedActionDefinition } from './audit';
 export { AuditRecorder, createAuditRecorder } from './AuditRecorder';
 export type { AuditRecorderConfig, AuditRecorderOptions, LoginFailedInput } from './AuditRecorder';

@@ -1,8 +1,9 @@
 import { expect } from 'chai';
-import { audit, installAuditRecorder, PRE_START_BUFFER_MAX, resetAuditForTests } from '../../src/audit/audit';
+import { audit, installAuditRecorder, installAuditSink, PRE_START_BUFFER_MAX, resetAuditForTests } from '../../src/audit/audit';
+import { MemoryAuditSink } from '../../src/audit/MemoryAuditSink';
 import { newRequestContext, runWithRequestContext, setUser } from '../../src/audit/context';
 import { AuditDefinitionError, AuditValidationError } from '../../src/audit/errors';
-import { captureDiag, newTestRecorder } from '../support/audit';
+import { captureDiag, newTestRecorder, testAuditConfig } from '../support/audit';
 
 describe('audit (facade)', () => {
   beforeEach(resetAuditForTests);
@@ -92,5 +93,16 @@ describe('audit (facade)', () => {
       .to.throw(AuditDefinitionError, 'details is not a valid JSON Schema');
     expect(() => audit.defineAction({ name: 'X_TWO', category: 'device', severity: 'low', personal: ['email'], details: { type: 'object', properties: { a: { type: 'string' } } } }))
       .to.throw(AuditDefinitionError, "'email' is not a property of details");
+  });
+
+  it('installAuditSink (what start() calls) installs a recorder on the sink; its shutdown stops recording and the sink', async () => {
+    audit.record('LOGOUT');
+    const sink = new MemoryAuditSink();
+    const recorder = installAuditSink(sink, testAuditConfig({ strict: true }));
+    audit.record('LOGOUT');
+    expect(sink.events).to.have.length(2);
+    await recorder.shutdown();
+    expect(() => audit.record('LOGOUT')).to.throw('cannot record after shutdown');
+    expect(() => sink.enqueue(sink.events[0]!)).to.throw('after shutdown');
   });
 });
