@@ -228,14 +228,19 @@ describe('audit/AuditRecorder', () => {
     expect(() => strict.recorder.record('PRICE_CHANGE', example)).to.throw(AuditShutdownError, 'cannot record after shutdown');
     const lenient = newTestRecorder({ strict: false });
     await lenient.recorder.shutdown();
-    const warnings: Error[] = [];
-    const onWarning = (w: Error) => warnings.push(w);
-    process.on('warning', onWarning);
-    const { messages } = captureDiag(() => lenient.recorder.record('PRICE_CHANGE', example));
-    await new Promise((r) => setImmediate(r));
-    process.off('warning', onWarning);
+    const warnings: unknown[][] = [];
+    const emitWarning = process.emitWarning;
+    process.emitWarning = ((...args: unknown[]) => void warnings.push(args)) as typeof process.emitWarning; // captured, not printed
+    let messages: string[];
+    try {
+      ({ messages } = captureDiag(() => lenient.recorder.record('PRICE_CHANGE', example)));
+    } finally {
+      process.emitWarning = emitWarning;
+    }
     expect(messages.join()).to.include('cannot record after shutdown').and.include('"new_price":1.75');
-    expect(warnings.map((w) => (w as Error & { code?: string }).code)).to.include('CVD_AUDIT_AFTER_SHUTDOWN');
+    expect(warnings).to.have.length(1);
+    expect(warnings[0]![0]).to.include('cannot record after shutdown');
+    expect(warnings[0]![1]).to.deep.equal({ code: 'CVD_AUDIT_AFTER_SHUTDOWN' });
   });
 
   it('a sink that throws is reported through diag in lenient mode, rethrown in strict mode', () => {
