@@ -112,6 +112,7 @@ export const audit = {
     const address = input?.clientAddress ?? captureCall().clientAddress;
     const details: Record<string, unknown> = { username: String(input?.username), attempt_count: attempts, max_attempts: PRE_START_LOGIN_MAX_ATTEMPTS };
     if (address) details.address_attempt_count = preStartLogins.address.hit(address);
+    details.limit_reached = attempts >= PRE_START_LOGIN_MAX_ATTEMPTS || ((details.address_attempt_count as number | undefined) ?? 0) >= PRE_START_LOGIN_MAX_ATTEMPTS;
     return recordCall('LOGIN_FAILED', { details, outcome: 'failure', reason: input?.reason });
   },
 
