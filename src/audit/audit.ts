@@ -77,7 +77,7 @@ function recordCall(action: string, fields: unknown): string {
   if (installed) return installed.record(action, fields);
   const capture = captureCall();
   if (pending.length >= PRE_START_BUFFER_MAX) {
-    if (droppedBeforeStart++ === 0) diag.error(`cvd-activity: the audit pre-start buffer is full (${PRE_START_BUFFER_MAX} events); events recorded before start() are being dropped`);
+    if (droppedBeforeStart++ === 0) diag.warn(`cvd-activity: the audit pre-start buffer is full (${PRE_START_BUFFER_MAX} events); events recorded before start() are being dropped`);
     return capture.eventId;
   }
   // A snapshot: the app may change its objects after the call.
