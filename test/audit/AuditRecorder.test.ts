@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { context, trace } from '@opentelemetry/api';
+import { suppressTracing } from '@opentelemetry/core';
 import { newRequestContext, runWithRequestContext, setUser } from '../../src/audit/context';
 import { AuditShutdownError, AuditValidationError } from '../../src/audit/errors';
 import type { AuditEvent, AuditSink } from '../../src/audit/types';
@@ -78,7 +79,7 @@ describe('audit/AuditRecorder', () => {
     expect(event!.affectedRecords).to.equal(9);
   });
 
-  it('still hands events of unsampled requests and of untraced requests to the sink', () => {
+  it('still hands events of unsampled, noise-dropped (tracing suppressed) and untraced requests to the sink', () => {
     const { recorder, sink } = newTestRecorder();
     runWithRequestContext(newRequestContext('10.0.0.2', null), () => {
       setUser({ id: 'u-1' });
@@ -87,12 +88,15 @@ describe('audit/AuditRecorder', () => {
         recorder.record('PRICE_CHANGE', example);
         span.end();
       });
-      // A noise-dropped request: no span at all, tracing suppressed.
+      // A noise-dropped request: instrumentation-http runs it with tracing suppressed and no span.
+      context.with(suppressTracing(context.active()), () => recorder.record('PRICE_CHANGE', example));
+      // A request outside any trace at all.
       recorder.record('PRICE_CHANGE', example);
     });
-    expect(sink.events).to.have.length(2);
-    expect(sink.events.map((e) => e.actor.id)).to.deep.equal(['u-1', 'u-1']);
+    expect(sink.events).to.have.length(3);
+    expect(sink.events.map((e) => e.actor.id)).to.deep.equal(['u-1', 'u-1', 'u-1']);
     expect(sink.events[0]!.traceId).to.match(/^[0-9a-f]{32}$/);
+    expect(sink.events[1]!.traceId).to.equal(null);
     expect(tracing.exporter.getFinishedSpans().map((s) => s.name)).to.deep.equal(['audit PRICE_CHANGE']);
   });
 
