@@ -135,10 +135,10 @@ class PgAuditWriter implements AuditWriter {
       const opening = await client.query(`BEGIN;${this.streamRegistered ? '' : `
         INSERT INTO ${this.s}.audit_streams (stream_id, host, pid) VALUES (${stream}, ${quoteLiteral(this.host)}, ${this.pid})
           ON CONFLICT (stream_id) DO NOTHING;`}
-        SELECT head_seq, head_hash FROM ${this.s}.audit_streams WHERE stream_id = ${stream} FOR UPDATE;
+        SELECT head_seq::text AS head_seq, head_hash FROM ${this.s}.audit_streams WHERE stream_id = ${stream} FOR UPDATE;
         ${this.storedQuery(rows)}`) as unknown as pg.QueryResult[];
       const head = opening[opening.length - 2]!.rows[0] as { head_seq: string; head_hash: string | null };
-      const fresh = withoutStored(rows, opening[opening.length - 1]!.rows as Array<{ id: string; at: Date }>);
+      const fresh = withoutStored(rows, opening[opening.length - 1]!.rows as Array<{ id: string; ms: string }>);
       if (fresh.length > 0) {
         const link: ChainLink = { streamId: this.streamId, seq: Number(head.head_seq), prevHash: head.head_hash };
         const personal = await this.copyChained(client, fresh, link);
@@ -214,16 +214,16 @@ class PgAuditWriter implements AuditWriter {
       if (row.createdMs < min) min = row.createdMs;
       if (row.createdMs > max) max = row.createdMs;
     }
-    return `SELECT event_id::text AS id, created_at AS at FROM ${this.s}.audit_log
+    return `SELECT event_id::text AS id, (extract(epoch FROM created_at) * 1000)::bigint::text AS ms FROM ${this.s}.audit_log
       WHERE event_id = ANY('{${rows.map((r) => r.eventId).join(',')}}'::uuid[])
         AND created_at BETWEEN '${new Date(min).toISOString()}' AND '${new Date(max).toISOString()}'`;
   }
 }
 
 /** The rows whose (event id, event time) is not among `stored`. */
-function withoutStored(rows: readonly IdentifiedRow[], stored: ReadonlyArray<{ id: string; at: Date }>): IdentifiedRow[] {
+function withoutStored(rows: readonly IdentifiedRow[], stored: ReadonlyArray<{ id: string; ms: string }>): IdentifiedRow[] {
   if (stored.length === 0) return rows.slice();
-  const known = new Set(stored.map((r) => `${r.id}|${r.at.getTime()}`));
+  const known = new Set(stored.map((r) => `${r.id}|${r.ms}`));
   return rows.filter((r) => !known.has(`${r.eventId}|${r.createdMs}`));
 }
 

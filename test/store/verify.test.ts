@@ -126,3 +126,26 @@ describe('verifyChain', function () {
     expect(problem).to.include({ kind: 'prev-hash-mismatch', seq: 11 });
   });
 });
+
+describe('verifyChain with type parsers changed by the application', function () {
+  this.timeout(60_000);
+  it('hashes what the server stores, whatever pg.types returns for timestamptz, jsonb and bigint', async () => {
+    const pg = (await import('pg')).default;
+    const db = await migratedSchema('verify_types');
+    const ids = [1184, 3802, 20, 1009];
+    const saved = ids.map((oid) => pg.types.getTypeParser(oid, 'text'));
+    try {
+      const writer = createPgAuditWriter({ connectionString: db.url, schema: db.schema, streamId: 'types', piiKey: TEST_PII_KEY });
+      await writer.writeBatch([auditRecord(), auditRecord()]);
+      for (const oid of ids) pg.types.setTypeParser(oid, (v: string) => `raw:${v}`);
+      expect(await writer.writeBatch([auditRecord()])).to.deep.equal({ inserted: 1, duplicates: 0 });
+      await writer.close();
+      const result = await verifyChain(db.client, { schema: db.schema, piiKey: TEST_PII_KEY });
+      expect(result.streams.map((s) => s.problem)).to.deep.equal([null]);
+      expect(result.rowsChecked).to.equal(3);
+    } finally {
+      ids.forEach((oid, i) => pg.types.setTypeParser(oid, saved[i]!));
+      await db.drop();
+    }
+  });
+});
