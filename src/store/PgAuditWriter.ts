@@ -44,6 +44,10 @@ class PgAuditWriter implements AuditWriter {
   private readonly quiet: <T>(work: () => Promise<T>) => Promise<T>;
   private readonly months = new Set<string>();
   private streamRegistered = false;
+  /** Look up stored events before inserting: for the first batch, and after any failure. */
+  private lookUpFirst = true;
+  /** Work done by prepare(), by record. */
+  private readonly prepared = new WeakMap<AuditRecord, { id: IdentifiedRow; row: PreparedRow | null }>();
   private closed = false;
 
   constructor(o: PgAuditWriterOptions) {
@@ -72,6 +76,19 @@ class PgAuditWriter implements AuditWriter {
     if (this.ownPool) this.pool.on('error', (err) => o.onBackgroundError?.(err));
   }
 
+  prepare(records: readonly AuditRecord[]): void {
+    const fallbackMs = Date.now();
+    for (const record of records) {
+      if (this.prepared.has(record)) continue;
+      const id = identifyRow(record, fallbackMs);
+      try {
+        this.prepared.set(record, { id, row: completeRow(id, this.pii) });
+      } catch {
+        this.prepared.set(record, { id, row: null }); // writeBatch reports it, as StoreDataError
+      }
+    }
+  }
+
   async writeBatch(records: readonly AuditRecord[]): Promise<BatchResult> {
     if (this.closed) throw new StoreError(`audit writer of stream ${this.streamId} is closed: cannot write after close()`);
     if (records.length === 0) return { inserted: 0, duplicates: 0 };
@@ -79,7 +96,7 @@ class PgAuditWriter implements AuditWriter {
     const identified: IdentifiedRow[] = [];
     const seen = new Set<string>();
     for (const record of records) {
-      const row = identifyRow(record, fallbackMs);
+      const row = this.prepared.get(record)?.id ?? identifyRow(record, fallbackMs);
       const key = `${row.eventId}|${row.createdMs}`;
       if (seen.has(key)) continue; // the same event twice in one batch
       seen.add(key);
@@ -90,17 +107,26 @@ class PgAuditWriter implements AuditWriter {
       try {
         await this.ensurePartitions(identified);
       } catch (err) {
+        this.lookUpFirst = true;
         throw toStoreError(err, 'creating audit_log partitions');
       }
+      // Replays follow failures and restarts: only then look up stored events
+      // before inserting. Otherwise the unique index is the guard, and a
+      // conflict (another process replaying the same events) makes the next
+      // attempt look up.
+      let lookUp = this.lookUpFirst;
       for (let attempt = 1; ; attempt++) {
         try {
-          const result = await this.writeOnce(identified);
+          const result = await this.writeOnce(identified, lookUp);
+          this.lookUpFirst = false;
           return { inserted: result.inserted, duplicates: result.duplicates + inBatchDuplicates };
         } catch (err) {
+          this.lookUpFirst = true;
           const e = toStoreError(err, `writing a batch of ${identified.length} audit events`);
-          // Another process committed one of these events meanwhile: the next
-          // attempt finds it stored and skips it.
-          if (e.sqlState === '23505' && attempt < MAX_REPLAY_ATTEMPTS) continue;
+          if (e.sqlState === '23505' && attempt < MAX_REPLAY_ATTEMPTS) {
+            lookUp = true;
+            continue;
+          }
           throw e;
         }
       }
@@ -125,7 +151,7 @@ class PgAuditWriter implements AuditWriter {
     for (const month of missing.keys()) this.months.add(month);
   }
 
-  private async writeOnce(rows: readonly IdentifiedRow[]): Promise<BatchResult> {
+  private async writeOnce(rows: readonly IdentifiedRow[], lookUp: boolean): Promise<BatchResult> {
     const client = await this.pool.connect();
     let failure: unknown;
     const onError = (err: Error) => { failure ??= err; };
@@ -139,9 +165,10 @@ class PgAuditWriter implements AuditWriter {
         INSERT INTO ${this.s}.audit_streams (stream_id, host, pid) VALUES (${stream}, ${quoteLiteral(this.host)}, ${this.pid})
           ON CONFLICT (stream_id) DO NOTHING;`}
         SELECT head_seq::text AS head_seq, head_hash FROM ${this.s}.audit_streams WHERE stream_id = ${stream} FOR UPDATE;
-        ${this.storedQuery(rows)}`) as unknown as pg.QueryResult[];
-      const head = opening[opening.length - 2]!.rows[0] as { head_seq: string; head_hash: string | null };
-      const fresh = withoutStored(rows, opening[opening.length - 1]!.rows as Array<{ id: string; ms: string }>);
+        ${lookUp ? this.storedQuery(rows) : ''}`) as unknown as pg.QueryResult[];
+      const results = opening.filter((r) => r.command === 'SELECT');
+      const head = results[0]!.rows[0] as { head_seq: string; head_hash: string | null };
+      const fresh = lookUp ? withoutStored(rows, results[1]!.rows as Array<{ id: string; ms: string }>) : rows;
       if (fresh.length > 0) {
         const link: ChainLink = { streamId: this.streamId, seq: Number(head.head_seq), prevHash: head.head_hash };
         const personal = await this.copyChained(client, fresh, link);
@@ -179,11 +206,13 @@ class PgAuditWriter implements AuditWriter {
     let chunk = '';
     try {
       for (let i = 0; i < rows.length; i++) {
-        let row: PreparedRow;
-        try {
-          row = completeRow(rows[i]!, this.pii);
-        } catch (err) {
-          throw new StoreDataError(`audit event ${rows[i]!.eventId} cannot be encoded: ${(err as Error).message}`, { cause: err });
+        let row = this.prepared.get(rows[i]!.record)?.row;
+        if (!row) {
+          try {
+            row = completeRow(rows[i]!, this.pii);
+          } catch (err) {
+            throw new StoreDataError(`audit event ${rows[i]!.eventId} cannot be encoded: ${(err as Error).message}`, { cause: err });
+          }
         }
         link.seq += 1;
         row.recordedAt = recordedAt;

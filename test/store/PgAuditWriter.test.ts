@@ -67,6 +67,16 @@ describe('PgAuditWriter', function () {
     }
   });
 
+  it('writes batches prepared ahead (prepare) exactly like unprepared ones', async () => {
+    const batch = [auditRecord(), auditRecord({ eventId: 'bad id' }), auditRecord()];
+    writer.prepare!(batch);
+    expect(await writer.writeBatch(batch)).to.deep.equal({ inserted: 3, duplicates: 0 });
+    writer.prepare!(batch);
+    expect(await writer.writeBatch(batch)).to.deep.equal({ inserted: 0, duplicates: 3 });
+    const result = await verifyChain(db.client, { schema: db.schema, piiKey: TEST_PII_KEY });
+    expect(result.streams.find((v) => v.streamId === 'test-stream')!.problem).to.equal(null);
+  });
+
   it('stores events of other months in their own partitions, created on demand', async () => {
     const old = auditRecord({ occurredAt: '2019-03-15T10:00:00.000Z' });
     const future = auditRecord({ occurredAt: '2031-07-01T00:00:00.000Z' });
