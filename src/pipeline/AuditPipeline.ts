@@ -240,8 +240,8 @@ export class AuditPipeline implements AuditSink {
     }, this.opts.stallReportMs);
     stall.unref();
     try {
-      const writer = this.writer ?? (await this.connect());
       if (this.opts.spoolFsync === 'batch') this.opts.spool.sync();
+      const writer = this.writer ?? (await this.connect());
       const result = await context.with(suppressTracing(ROOT_CONTEXT), () => writer.writeBatch(asRecords(batch)));
       this.opts.spool.commit(batch.length);
       this.batchesCommitted += 1;
