@@ -41,6 +41,8 @@ export interface AuditPipelineOptions {
   shutdownTimeoutMs?: number;
   /** A writeBatch still pending after this long is reported to diag (ms, default 60000); it is never abandoned. */
   stallReportMs?: number;
+  /** How often to look for segments of processes on this host that died since start-up (ms, default 60000). */
+  orphanScanMs?: number;
 }
 
 /** What the pipeline is doing, for status() and health checks. */
@@ -75,6 +77,7 @@ export class AuditPipeline implements AuditSink {
   private writer: AuditWriter | null = null;
   private exporting = false;
   private delayTimer: NodeJS.Timeout | null = null;
+  private readonly orphanTimer: NodeJS.Timeout | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
   private waiters: FlushWaiter[] = [];
   private shutdownPromise: Promise<void> | null = null;
@@ -88,14 +91,25 @@ export class AuditPipeline implements AuditSink {
   private duplicatesSkipped = 0;
 
   constructor(options: AuditPipelineOptions) {
-    this.opts = { retryBaseDelayMs: 100, flushTimeoutMs: 30_000, shutdownTimeoutMs: 10_000, stallReportMs: 60_000, ...options };
+    this.opts = { retryBaseDelayMs: 100, flushTimeoutMs: 30_000, shutdownTimeoutMs: 10_000, stallReportMs: 60_000, orphanScanMs: 60_000, ...options };
     if (options.writerFactory === null) {
       diag.warn(
         `cvd-activity: no database configured: audit events are kept in the spool ${options.spool.dir} ` +
           'and written to Postgres by the next process of this app that has a database',
       );
-    } else if (!options.spool.empty) {
-      this.schedule(true); // drain what was recovered from stopped processes
+    } else {
+      if (!options.spool.empty) this.schedule(true); // drain what was recovered from stopped processes
+      // A sibling worker that dies and is not replaced leaves events that only a start-up would claim otherwise.
+      this.orphanTimer = setInterval(() => this.adoptOrphans(), this.opts.orphanScanMs);
+      this.orphanTimer.unref();
+    }
+  }
+
+  private adoptOrphans(): void {
+    try {
+      if (this.opts.spool.adoptOrphans() > 0) this.schedule(true);
+    } catch (err) {
+      diag.error(`cvd-activity: looking for audit spool segments of stopped processes failed: ${(err as Error).message}`);
     }
   }
 
@@ -169,6 +183,7 @@ export class AuditPipeline implements AuditSink {
       }
     }
     this.stopped = true;
+    if (this.orphanTimer !== null) clearInterval(this.orphanTimer);
     this.clearTimer('delayTimer');
     this.clearTimer('retryTimer');
     for (const w of this.waiters.splice(0)) {

@@ -295,18 +295,33 @@ export class Spool {
     }
   }
 
-  /** Queues the segments of dead processes on this host (claimed by rename) ahead of this process's own. */
-  private claimOrphans(): void {
-    for (const claimed of claimOrphanSegments(this.dir, this.instance)) {
+  /**
+   * Claims segments of processes on this host that died since (a sibling worker killed and not
+   * replaced) and queues them after what is waiting now. Returns how many were claimed.
+   */
+  adoptOrphans(): number {
+    if (this.closed) return 0;
+    const current = this.segments[this.segments.length - 1];
+    const claimed = this.claimOrphans();
+    // The claimed segments now follow the current one; sealing it sends new appends after them.
+    if (claimed > 0 && current && !current.sealed) this.seal(current);
+    return claimed;
+  }
+
+  /** Queues the segments of dead processes on this host (claimed by rename) after this process's. */
+  private claimOrphans(): number {
+    const added: Segment[] = [];
+    for (const claimed of claimOrphanSegments(this.dir, this.instance, this.nextSeq)) {
       const seq = this.nextSeq++;
-      this.segments.push({ seq, path: claimed.path, fd: null, bytes: claimed.bytes, events: 0, sealed: true, own: false, inMemory: 0, dirty: false });
+      added.push({ seq, path: claimed.path, fd: null, bytes: claimed.bytes, events: 0, sealed: true, own: false, inMemory: 0, dirty: false });
       this.usedBytes += claimed.bytes;
       this.stats.recoveredSegments += 1;
     }
-    if (this.segments.length > 0) {
-      this.cursor = { seg: this.segments[0]!, offset: 0 };
-      diag.info(`cvd-activity: recovered ${this.segments.length} audit spool segment(s) of stopped processes in ${this.dir}`);
-    }
+    if (added.length === 0) return 0;
+    this.segments.push(...added);
+    this.cursor ??= { seg: added[0]!, offset: 0 }; // waiting events in memory come first, then these
+    diag.info(`cvd-activity: recovered ${added.length} audit spool segment(s) of stopped processes in ${this.dir}`);
+    return added.length;
   }
 
   /** Reads spilled events back from disk, in order, until memory holds `maxInMemory`. */

@@ -135,11 +135,11 @@ function pidAlive(pid: number): boolean {
 
 /**
  * Claims every segment of dead instances on this host for `instance`, oldest
- * first, by renaming it to `<instance>_<seq>.seg` with seq counting up from 0
- * (rename is atomic: of two processes claiming at once, exactly one wins each
- * segment). Then removes the dead instances' locks. Returns the claimed files.
+ * first, by renaming it to `<instance>_<seq>.seg` with seq counting up from
+ * `firstSeq` (rename is atomic: of two processes claiming at once, exactly one
+ * wins each segment). Then removes the dead instances' locks. Returns the claimed files.
  */
-export function claimOrphanSegments(dir: string, instance: string): { path: string; bytes: number }[] {
+export function claimOrphanSegments(dir: string, instance: string, firstSeq: number): { path: string; bytes: number }[] {
   const states = new Map<string, InstanceState>();
   const claimed: { path: string; bytes: number }[] = [];
   for (const file of listSegments(dir)) {
@@ -147,7 +147,7 @@ export function claimOrphanSegments(dir: string, instance: string): { path: stri
     let state = states.get(file.instance);
     if (state === undefined) states.set(file.instance, (state = instanceState(dir, file.instance)));
     if (state !== 'dead') continue;
-    const path = join(dir, segmentName(instance, claimed.length));
+    const path = join(dir, segmentName(instance, firstSeq + claimed.length));
     try {
       renameSync(join(dir, file.name), path);
     } catch (err) {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SpoolFullError } from '../../src/pipeline/errors';
@@ -94,6 +94,34 @@ describe('Spool', () => {
     expect(readdirSync(dir)).to.include(segmentName(live, 0));
     first.close();
     second.close();
+  });
+
+  it('adopts segments of a process that died after start-up, after the events already waiting', () => {
+    const spool = open({ segmentMaxEvents: 1000 });
+    const mine = [0, 1, 2].map((i) => makeEvent(i));
+    mine.forEach((e) => spool.append(e));
+    const dead = fakeInstance(dir, deadPid());
+    const theirs = [10, 11].map((i) => makeEvent(i));
+    writeFileSync(join(dir, segmentName(dead, 0)), theirs.map((e) => JSON.stringify(e) + '\n').join(''));
+    expect(spool.adoptOrphans()).to.equal(1);
+    expect(spool.adoptOrphans(), 'claimed once').to.equal(0);
+    const later = makeEvent(20);
+    spool.append(later);
+    const order = [...mine, ...theirs, later].map((e) => e.eventId);
+    expect(spool.peek(10).map((e) => e.eventId)).to.deep.equal(order);
+    spool.commit(6);
+    expect(spool.empty).to.equal(true);
+    expect(segFiles()).to.have.length(0);
+    spool.close();
+  });
+
+  it("with fsync 'always' the line is complete in the file when append returns", () => {
+    const spool = open({ fsync: 'always' });
+    const e = makeEvent(1);
+    spool.append(e);
+    const [file] = segFiles();
+    expect(readFileSync(join(dir, file!), 'utf8')).to.equal(JSON.stringify(e) + '\n');
+    spool.close();
   });
 
   it('leaves uncommitted events for the next process after close()', () => {
