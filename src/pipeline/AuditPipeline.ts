@@ -213,7 +213,12 @@ export class AuditPipeline implements AuditSink {
       this.clearTimer('delayTimer');
       this.exporting = true;
       // Never inside record()'s call stack: the writer runs on a later turn of the event loop.
-      setImmediate(() => void this.exportLoop(true));
+      setImmediate(() =>
+        this.exportLoop(true).catch((err: Error) => {
+          this.exporting = false; // unreachable by design; an unhandled rejection would crash the host app
+          diag.error(`cvd-activity: audit pipeline export loop failed: ${err.message}`);
+        }),
+      );
     } else if (this.delayTimer === null) {
       this.delayTimer = setTimeout(() => {
         this.delayTimer = null;
@@ -231,7 +236,13 @@ export class AuditPipeline implements AuditSink {
     let urgent = first;
     try {
       while (!this.stopped) {
-        const batch = this.opts.spool.peek(this.opts.batchSize);
+        let batch: AuditEvent[];
+        try {
+          batch = this.opts.spool.peek(this.opts.batchSize); // may read spilled events from disk
+        } catch (err) {
+          this.onFailure(err, 0);
+          return;
+        }
         if (batch.length === 0) break;
         if (batch.length < this.opts.batchSize && !urgent && !this.isUrgent()) break; // wait for the delay timer
         if (!(await this.sendBatch(batch))) return;
@@ -297,7 +308,7 @@ export class AuditPipeline implements AuditSink {
     if (this.failures === 1 || now - this.lastFailureReport >= FAILURE_REPORT_INTERVAL_MS) {
       const s = this.opts.spool.status();
       diag.error(
-        `cvd-activity: writing ${batchLength} audit event(s) to Postgres failed (attempt ${this.failures}): ${this.lastError}. ` +
+        `cvd-activity: ${batchLength > 0 ? `writing ${batchLength} audit event(s) to Postgres` : 'reading the audit spool'} failed (attempt ${this.failures}): ${this.lastError}. ` +
           `They are safe in the spool (${s.usedBytes} bytes in ${s.dir}); retrying with backoff.`,
       );
       this.lastFailureReport = now;

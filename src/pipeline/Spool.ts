@@ -146,7 +146,7 @@ export class Spool {
   append(event: AuditEvent): void {
     if (this.closed) throw new Error(`audit spool ${this.dir} is closed`);
     const line = Buffer.from(JSON.stringify(event) + '\n', 'utf8');
-    if (this.usedBytes + line.length > this.maxBytes) throw this.refuseFull();
+    if (this.usedBytes + line.length > this.maxBytes) throw this.refuse(new SpoolFullError(this.dir, this.usedBytes, this.maxBytes));
     const seg = this.writableSegment();
     try {
       let written = 0;
@@ -159,7 +159,7 @@ export class Spool {
       } catch {
         /* the truncation is best effort; recovery skips an unreadable line anyway */
       }
-      throw new SpoolWriteError(seg.path, err);
+      throw this.refuse(new SpoolWriteError(seg.path, err));
     }
     const offset = seg.bytes;
     seg.bytes += line.length;
@@ -340,8 +340,23 @@ export class Spool {
   private readChunk(cursor: { seg: Segment; offset: number }): void {
     const { seg } = cursor;
     const wanted = Math.min(seg.bytes - cursor.offset, this.readChunkBytes);
-    const buf = readRange(seg.path, cursor.offset, wanted);
-    if (buf.length < wanted) seg.bytes = cursor.offset + buf.length; // the file is shorter than we thought
+    let buf: Buffer;
+    try {
+      buf = readRange(seg.path, cursor.offset, wanted);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err; // EIO and the like: the pipeline retries
+      // Removed behind our back (not by us): what it held is gone; say so and go on with the rest.
+      diag.error(
+        `cvd-activity: audit spool segment ${seg.path} was deleted by something other than the pipeline: ` +
+          `${seg.bytes - cursor.offset} bytes of uncommitted audit events in it are lost`,
+      );
+      buf = Buffer.alloc(0);
+    }
+    if (buf.length < wanted) {
+      // The file is shorter than we thought: account for the bytes that are not there.
+      this.usedBytes -= seg.bytes - (cursor.offset + buf.length);
+      seg.bytes = cursor.offset + buf.length;
+    }
     const room = this.maxInMemory - this.inMemory;
     const { lines, consumed } = splitLines(buf, room);
     for (const line of lines) this.acceptLine(line, seg, false);
@@ -373,19 +388,23 @@ export class Spool {
     );
   }
 
-  private refuseFull(): SpoolFullError {
-    this.stats.refusedFull += 1;
+  /** Counts a refused event and reports refusals loudly, at most every 10 s, so a flood of them does not flood the log. */
+  private refuse<E extends SpoolFullError | SpoolWriteError>(err: E): E {
+    if (err instanceof SpoolFullError) this.stats.refusedFull += 1;
     this.refusedSinceReport += 1;
     const now = Date.now();
     if (now - this.lastFullReport >= FULL_REPORT_INTERVAL_MS) {
+      const headline = err instanceof SpoolFullError ? 'AUDIT SPOOL FULL' : 'AUDIT SPOOL WRITE FAILED';
       diag.error(
-        `cvd-activity: AUDIT SPOOL FULL in ${this.dir}: ${this.usedBytes} of ${this.maxBytes} bytes used; ` +
-          `${this.refusedSinceReport} audit event(s) refused (record() threw SpoolFullError) since the last report. ` +
-          'Postgres is not taking the backlog: check the database, or raise pipeline.spoolMaxBytes.',
+        `cvd-activity: ${headline}: ${err.message}; ${this.refusedSinceReport} audit event(s) refused ` +
+          `(record() threw ${err.name}) since the last report. ` +
+          (err instanceof SpoolFullError
+            ? 'Postgres is not taking the backlog: check the database, or raise pipeline.spoolMaxBytes.'
+            : 'Check the disk of pipeline.spoolDir.'),
       );
       this.lastFullReport = now;
       this.refusedSinceReport = 0;
     }
-    return new SpoolFullError(this.dir, this.usedBytes, this.maxBytes);
+    return err;
   }
 }

@@ -124,6 +124,23 @@ describe('Spool', () => {
     spool.close();
   });
 
+  it('goes on with the next segment when a spilled segment was deleted behind its back', () => {
+    const spool = open({ maxInMemory: 2, segmentMaxEvents: 3 });
+    const events = Array.from({ length: 9 }, (_, i) => makeEvent(i));
+    events.forEach((e) => spool.append(e));
+    const [, second] = segFiles().sort();
+    rmSync(join(dir, second!)); // events 3..5
+    const seen: number[] = [];
+    while (!spool.empty) {
+      const batch = spool.peek(2);
+      seen.push(...batch.map((e) => (e.details as { i: number }).i));
+      spool.commit(batch.length);
+    }
+    expect(seen).to.deep.equal([0, 1, 2, 6, 7, 8]);
+    expect(spool.status().usedBytes, 'no phantom bytes left counted against spoolMaxBytes').to.equal(0);
+    spool.close();
+  });
+
   it('leaves uncommitted events for the next process after close()', () => {
     const a = open();
     const events = Array.from({ length: 5 }, (_, i) => makeEvent(i));
