@@ -126,8 +126,12 @@ export class AuditPipeline implements AuditSink {
     const { spool } = this.opts;
     if (this.opts.writerFactory === null) {
       // Without a database the spool is the destination: durable once synced.
-      if (this.opts.spoolFsync !== 'none') spool.sync();
-      return Promise.resolve();
+      try {
+        if (this.opts.spoolFsync !== 'none') spool.sync();
+        return Promise.resolve();
+      } catch (err) {
+        return Promise.reject(err as Error);
+      }
     }
     const target = spool.accepted;
     if (spool.committedOwn >= target) return Promise.resolve();
