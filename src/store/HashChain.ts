@@ -146,13 +146,22 @@ function encode(value: unknown, clean: boolean): string {
         return `[${out}]`;
       }
       const obj = value as Record<string, unknown>;
-      const keys = Object.keys(obj);
-      if (keys.length > 1) keys.sort();
       let out = '';
-      for (const key of keys) {
-        const x = obj[key];
-        if (isSkipped(x)) continue;
-        out += `${out ? ',' : ''}${JSON.stringify(clean ? storableText(key) : key)}:${encode(x, clean)}`;
+      if (!clean) {
+        const keys = Object.keys(obj);
+        if (keys.length > 1) keys.sort();
+        for (const key of keys) {
+          const x = obj[key];
+          if (!isSkipped(x)) out += `${out ? ',' : ''}${JSON.stringify(key)}:${encode(x, false)}`;
+        }
+        return `{${out}}`;
+      }
+      // Sort by the key as stored: a cleaned key (U+FFFD) sorts elsewhere than the raw one.
+      const pairs = Object.keys(obj).map((raw) => [storableText(raw), raw] as const);
+      pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+      for (const [key, raw] of pairs) {
+        const x = obj[raw];
+        if (!isSkipped(x)) out += `${out ? ',' : ''}${JSON.stringify(key)}:${encode(x, true)}`;
       }
       return `{${out}}`;
     }

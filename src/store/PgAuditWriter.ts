@@ -23,6 +23,8 @@ const LOG_COLUMNS = 'event_id, created_at, recorded_at, action, category, severi
   + 'session_id, resource_type, resource_id, details, old_value, new_value, affected_records, trace_id, span_id, service_name, '
   + 'schema_valid, schema_errors, pii_hmac, stream_id, seq, prev_hash, hash';
 const MAX_REPLAY_ATTEMPTS = 3;
+/** Longest a batch waits for its stream's head lock before failing as StoreUnavailableError (retriable). */
+const LOCK_TIMEOUT_MS = 30_000;
 /** COPY data is sent in pieces of about this size, so the server works while the next piece is hashed. */
 const COPY_CHUNK_CHARS = 64 * 1024;
 
@@ -42,6 +44,10 @@ class PgAuditWriter implements AuditWriter {
   private readonly quiet: <T>(work: () => Promise<T>) => Promise<T>;
   private readonly months = new Set<string>();
   private streamRegistered = false;
+  /** Look up stored events before inserting: for the first batch, and after any failure. */
+  private lookUpFirst = true;
+  /** Work done by prepare(), by record. */
+  private readonly prepared = new WeakMap<AuditRecord, { id: IdentifiedRow; row: PreparedRow | null }>();
   private closed = false;
 
   constructor(o: PgAuditWriterOptions) {
@@ -65,8 +71,22 @@ class PgAuditWriter implements AuditWriter {
       connectionTimeoutMillis: 10_000,
       idleTimeoutMillis: 30_000,
       keepAlive: true,
+      query_timeout: 120_000, // a server that stops answering must not hang the pipeline forever
     });
     if (this.ownPool) this.pool.on('error', (err) => o.onBackgroundError?.(err));
+  }
+
+  prepare(records: readonly AuditRecord[]): void {
+    const fallbackMs = Date.now();
+    for (const record of records) {
+      if (this.prepared.has(record)) continue;
+      const id = identifyRow(record, fallbackMs);
+      try {
+        this.prepared.set(record, { id, row: completeRow(id, this.pii) });
+      } catch {
+        this.prepared.set(record, { id, row: null }); // writeBatch reports it, as StoreDataError
+      }
+    }
   }
 
   async writeBatch(records: readonly AuditRecord[]): Promise<BatchResult> {
@@ -76,7 +96,7 @@ class PgAuditWriter implements AuditWriter {
     const identified: IdentifiedRow[] = [];
     const seen = new Set<string>();
     for (const record of records) {
-      const row = identifyRow(record, fallbackMs);
+      const row = this.prepared.get(record)?.id ?? identifyRow(record, fallbackMs);
       const key = `${row.eventId}|${row.createdMs}`;
       if (seen.has(key)) continue; // the same event twice in one batch
       seen.add(key);
@@ -87,17 +107,26 @@ class PgAuditWriter implements AuditWriter {
       try {
         await this.ensurePartitions(identified);
       } catch (err) {
+        this.lookUpFirst = true;
         throw toStoreError(err, 'creating audit_log partitions');
       }
+      // Replays follow failures and restarts: only then look up stored events
+      // before inserting. Otherwise the unique index is the guard, and a
+      // conflict (another process replaying the same events) makes the next
+      // attempt look up.
+      let lookUp = this.lookUpFirst;
       for (let attempt = 1; ; attempt++) {
         try {
-          const result = await this.writeOnce(identified);
+          const result = await this.writeOnce(identified, lookUp);
+          this.lookUpFirst = false;
           return { inserted: result.inserted, duplicates: result.duplicates + inBatchDuplicates };
         } catch (err) {
+          this.lookUpFirst = true;
           const e = toStoreError(err, `writing a batch of ${identified.length} audit events`);
-          // Another process committed one of these events meanwhile: the next
-          // attempt finds it stored and skips it.
-          if (e.sqlState === '23505' && attempt < MAX_REPLAY_ATTEMPTS) continue;
+          if (e.sqlState === '23505' && attempt < MAX_REPLAY_ATTEMPTS) {
+            lookUp = true;
+            continue;
+          }
           throw e;
         }
       }
@@ -122,7 +151,7 @@ class PgAuditWriter implements AuditWriter {
     for (const month of missing.keys()) this.months.add(month);
   }
 
-  private async writeOnce(rows: readonly IdentifiedRow[]): Promise<BatchResult> {
+  private async writeOnce(rows: readonly IdentifiedRow[], lookUp: boolean): Promise<BatchResult> {
     const client = await this.pool.connect();
     let failure: unknown;
     const onError = (err: Error) => { failure ??= err; };
@@ -132,13 +161,14 @@ class PgAuditWriter implements AuditWriter {
       // safe to inline (validated UUIDs, ISO times, hex, integers, quoted
       // literals) go to the server together: open + lock + dedupe in one trip.
       const stream = quoteLiteral(this.streamId);
-      const opening = await client.query(`BEGIN;${this.streamRegistered ? '' : `
+      const opening = await client.query(`BEGIN; SET LOCAL lock_timeout = '${LOCK_TIMEOUT_MS}ms';${this.streamRegistered ? '' : `
         INSERT INTO ${this.s}.audit_streams (stream_id, host, pid) VALUES (${stream}, ${quoteLiteral(this.host)}, ${this.pid})
           ON CONFLICT (stream_id) DO NOTHING;`}
-        SELECT head_seq, head_hash FROM ${this.s}.audit_streams WHERE stream_id = ${stream} FOR UPDATE;
-        ${this.storedQuery(rows)}`) as unknown as pg.QueryResult[];
-      const head = opening[opening.length - 2]!.rows[0] as { head_seq: string; head_hash: string | null };
-      const fresh = withoutStored(rows, opening[opening.length - 1]!.rows as Array<{ id: string; at: Date }>);
+        SELECT head_seq::text AS head_seq, head_hash FROM ${this.s}.audit_streams WHERE stream_id = ${stream} FOR UPDATE;
+        ${lookUp ? this.storedQuery(rows) : ''}`) as unknown as pg.QueryResult[];
+      const results = opening.filter((r) => r.command === 'SELECT');
+      const head = results[0]!.rows[0] as { head_seq: string; head_hash: string | null };
+      const fresh = lookUp ? withoutStored(rows, results[1]!.rows as Array<{ id: string; ms: string }>) : rows;
       if (fresh.length > 0) {
         const link: ChainLink = { streamId: this.streamId, seq: Number(head.head_seq), prevHash: head.head_hash };
         const personal = await this.copyChained(client, fresh, link);
@@ -176,11 +206,13 @@ class PgAuditWriter implements AuditWriter {
     let chunk = '';
     try {
       for (let i = 0; i < rows.length; i++) {
-        let row: PreparedRow;
-        try {
-          row = completeRow(rows[i]!, this.pii);
-        } catch (err) {
-          throw new StoreDataError(`audit event ${rows[i]!.eventId} cannot be encoded: ${(err as Error).message}`, { cause: err });
+        let row = this.prepared.get(rows[i]!.record)?.row;
+        if (!row) {
+          try {
+            row = completeRow(rows[i]!, this.pii);
+          } catch (err) {
+            throw new StoreDataError(`audit event ${rows[i]!.eventId} cannot be encoded: ${(err as Error).message}`, { cause: err });
+          }
         }
         link.seq += 1;
         row.recordedAt = recordedAt;
@@ -214,16 +246,16 @@ class PgAuditWriter implements AuditWriter {
       if (row.createdMs < min) min = row.createdMs;
       if (row.createdMs > max) max = row.createdMs;
     }
-    return `SELECT event_id::text AS id, created_at AS at FROM ${this.s}.audit_log
+    return `SELECT event_id::text AS id, (extract(epoch FROM created_at) * 1000)::bigint::text AS ms FROM ${this.s}.audit_log
       WHERE event_id = ANY('{${rows.map((r) => r.eventId).join(',')}}'::uuid[])
         AND created_at BETWEEN '${new Date(min).toISOString()}' AND '${new Date(max).toISOString()}'`;
   }
 }
 
 /** The rows whose (event id, event time) is not among `stored`. */
-function withoutStored(rows: readonly IdentifiedRow[], stored: ReadonlyArray<{ id: string; at: Date }>): IdentifiedRow[] {
+function withoutStored(rows: readonly IdentifiedRow[], stored: ReadonlyArray<{ id: string; ms: string }>): IdentifiedRow[] {
   if (stored.length === 0) return rows.slice();
-  const known = new Set(stored.map((r) => `${r.id}|${r.at.getTime()}`));
+  const known = new Set(stored.map((r) => `${r.id}|${r.ms}`));
   return rows.filter((r) => !known.has(`${r.eventId}|${r.createdMs}`));
 }
 

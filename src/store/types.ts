@@ -43,6 +43,12 @@ export interface AuditWriter {
   readonly streamId: string;
   /** Atomically stores the events not already stored, in order. Throws on failure; nothing is then committed. */
   writeBatch(records: readonly AuditRecord[]): Promise<BatchResult>;
+  /**
+   * Optional: does the per-event JavaScript work (canonical JSON, HMAC) of a
+   * batch ahead of time, e.g. for the next batch while this one is in the
+   * database; `writeBatch` then reuses it. Records must not change afterwards.
+   */
+  prepare?(records: readonly AuditRecord[]): void;
   close(): Promise<void>;
 }
 

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import fc from 'fast-check';
 import pg from 'pg';
 import { createPgAuditWriter } from '../../src/store/PgAuditWriter';
 import type { AuditWriter } from '../../src/store/types';
@@ -66,6 +67,16 @@ describe('PgAuditWriter', function () {
     }
   });
 
+  it('writes batches prepared ahead (prepare) exactly like unprepared ones', async () => {
+    const batch = [auditRecord(), auditRecord({ eventId: 'bad id' }), auditRecord()];
+    writer.prepare!(batch);
+    expect(await writer.writeBatch(batch)).to.deep.equal({ inserted: 3, duplicates: 0 });
+    writer.prepare!(batch);
+    expect(await writer.writeBatch(batch)).to.deep.equal({ inserted: 0, duplicates: 3 });
+    const result = await verifyChain(db.client, { schema: db.schema, piiKey: TEST_PII_KEY });
+    expect(result.streams.find((v) => v.streamId === 'test-stream')!.problem).to.equal(null);
+  });
+
   it('stores events of other months in their own partitions, created on demand', async () => {
     const old = auditRecord({ occurredAt: '2019-03-15T10:00:00.000Z' });
     const future = auditRecord({ occurredAt: '2031-07-01T00:00:00.000Z' });
@@ -110,6 +121,22 @@ describe('PgAuditWriter', function () {
     const result = await verifyChain(db.client, { schema: db.schema, piiKey: TEST_PII_KEY });
     expect(result.streams.map((v) => v.problem)).to.deep.equal(result.streams.map(() => null));
     expect(result.ok).to.equal(true);
+  });
+
+  it('verifies after storing random JSON of any Unicode (property, through the real server)', async () => {
+    const json = fc.jsonValue({ stringUnit: 'binary', maxDepth: 3 });
+    const records = fc.sample(fc.tuple(fc.dictionary(fc.string({ unit: 'binary' }), json), json, fc.string({ unit: 'binary' })), { numRuns: 80, seed: 42 })
+      .map(([details, newValue, reason]) => auditRecord({ details, newValue, reason, personal: { clientAddress: reason, userAgent: null, fields: { note: reason } } }));
+    const stream = createPgAuditWriter({ connectionString: db.url, schema: db.schema, streamId: 'random', piiKey: TEST_PII_KEY });
+    try {
+      expect(await stream.writeBatch(records)).to.deep.equal({ inserted: 80, duplicates: 0 });
+      expect(await stream.writeBatch(records)).to.deep.equal({ inserted: 0, duplicates: 80 });
+    } finally {
+      await stream.close();
+    }
+    const result = await verifyChain(db.client, { schema: db.schema, piiKey: TEST_PII_KEY });
+    const random = result.streams.find((v) => v.streamId === 'random')!;
+    expect(random).to.include({ rows: 80, problem: null });
   });
 
   it('reports an unreachable server as StoreUnavailableError', async () => {
