@@ -13,51 +13,7 @@ import { suppressTracing } from '@opentelemetry/core';
 import type { AuditEvent, AuditSink } from '../audit/types';
 import type { AuditRecord, AuditWriter } from '../store/types';
 import { FlushTimeoutError, PipelineShutdownError } from './errors';
-import type { Spool, SpoolStatus } from './Spool';
-
-/** Creates the Postgres writer of one stream; called again after it failed to connect. */
-export type AuditWriterFactory = (options: { streamId: string }) => Promise<AuditWriter> | AuditWriter;
-
-/** Options of an AuditPipeline. */
-export interface AuditPipelineOptions {
-  spool: Spool;
-  /** null: no database (events stay spooled for the next process that has one). */
-  writerFactory: AuditWriterFactory | null;
-  /** This process's hash-chain stream. */
-  streamId: string;
-  /** Events per writeBatch. */
-  batchSize: number;
-  /** Longest a partial batch waits (ms). */
-  batchDelayMs: number;
-  /** Cap of the retry backoff (ms). */
-  retryMaxDelayMs: number;
-  /** First retry backoff cap (ms, default 100); doubles per failure up to retryMaxDelayMs. */
-  retryBaseDelayMs?: number;
-  /** 'batch': fsync the spool before each batch is sent. */
-  spoolFsync: 'none' | 'batch' | 'always';
-  /** Default deadline of forceFlush() (ms, default 30000). */
-  flushTimeoutMs?: number;
-  /** Deadline of the flush inside shutdown() (ms, default 10000). */
-  shutdownTimeoutMs?: number;
-  /** A writeBatch still pending after this long is reported to diag (ms, default 60000); it is never abandoned. */
-  stallReportMs?: number;
-  /** How often to look for segments of processes on this host that died since start-up (ms, default 60000). */
-  orphanScanMs?: number;
-}
-
-/** What the pipeline is doing, for status() and health checks. */
-export interface PipelineStatus {
-  streamId: string;
-  database: 'none' | 'not-connected' | 'connected' | 'failing';
-  consecutiveFailures: number;
-  lastError: string | null;
-  lastErrorAt: string | null;
-  lastCommitAt: string | null;
-  batchesCommitted: number;
-  duplicatesSkipped: number;
-  shutDown: boolean;
-  spool: SpoolStatus;
-}
+import type { AuditPipelineOptions, PipelineStatus } from './types';
 
 interface FlushWaiter {
   target: number;

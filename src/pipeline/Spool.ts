@@ -15,27 +15,10 @@ import { diag } from '@opentelemetry/api';
 import { closeSync, fdatasyncSync, ftruncateSync, mkdirSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AuditEvent } from '../audit/types';
+import type { SpoolOptions, SpoolStatus } from './types';
 import { SpoolFullError, SpoolOpenError, SpoolWriteError } from './errors';
 import { parseEventLine, readRange, splitLines } from './segmentLines';
 import { claimOrphanSegments, lockName, newInstanceId, segmentName, writeLock } from './spoolFiles';
-
-/** Options of a spool. */
-export interface SpoolOptions {
-  /** Folder shared by the app's processes on this host. */
-  dir: string;
-  /** Bytes of segments on disk above which `append()` refuses events with SpoolFullError. */
-  maxBytes: number;
-  /** 'always': fsync every append; 'batch': fsync when `sync()` is called (before each batch is sent); 'none': never. */
-  fsync: 'none' | 'batch' | 'always';
-  /** A segment is sealed once it holds this many bytes (default 4 MiB). */
-  segmentMaxBytes?: number;
-  /** ...or this many events (default 10000). */
-  segmentMaxEvents?: number;
-  /** Events held in memory at most; the rest wait on disk (default 10000). */
-  maxInMemory?: number;
-  /** Instance id (default `<host>_<pid>_<random>`). */
-  instance?: string;
-}
 
 interface Segment {
   seq: number;
@@ -55,24 +38,6 @@ interface Segment {
 interface Entry {
   event: AuditEvent;
   seg: Segment;
-}
-
-/** A snapshot of the spool, for status() and `spool status`. */
-export interface SpoolStatus {
-  instance: string;
-  dir: string;
-  segments: number;
-  usedBytes: number;
-  maxBytes: number;
-  /** Events held in memory waiting for commit. */
-  inMemory: number;
-  /** True when more events wait on disk than are held in memory. */
-  spilled: boolean;
-  accepted: number;
-  committed: number;
-  recoveredSegments: number;
-  skippedLines: number;
-  refusedFull: number;
 }
 
 const FULL_REPORT_INTERVAL_MS = 10_000;

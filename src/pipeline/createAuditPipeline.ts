@@ -6,7 +6,7 @@ import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { AuditSink } from '../audit/types';
 import type { CvdActivityConfig } from '../config/types';
 import { AuditPipeline } from './AuditPipeline';
-import type { AuditWriterFactory, PipelineStatus } from './AuditPipeline';
+import type { AuditWriterFactory, PipelineStatus } from './types';
 import { AuditSpanProcessor } from './AuditSpanProcessor';
 import { Spool } from './Spool';
 
@@ -24,7 +24,8 @@ export interface CreateAuditPipelineOptions {
 
 /** What the composition root wires: the sink for audit.record(), the processor for NodeSDK, a status probe. */
 export interface AuditPipelineHandle {
-  sink: AuditSink;
+  /** The AuditSink for record(); its forceFlush also takes a deadline in ms. */
+  sink: AuditSink & { forceFlush(timeoutMs?: number): Promise<void> };
   spanProcessor: SpanProcessor;
   status(): PipelineStatus;
 }

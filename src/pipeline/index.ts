@@ -5,10 +5,9 @@
 export { createAuditPipeline } from './createAuditPipeline';
 export type { AuditPipelineHandle, CreateAuditPipelineOptions } from './createAuditPipeline';
 export { AuditPipeline } from './AuditPipeline';
-export type { AuditPipelineOptions, AuditWriterFactory, PipelineStatus } from './AuditPipeline';
 export { AuditSpanProcessor } from './AuditSpanProcessor';
 export { Spool } from './Spool';
-export type { SpoolOptions, SpoolStatus } from './Spool';
+export type { AuditPipelineOptions, AuditWriterFactory, PipelineStatus, SpoolOptions, SpoolStatus } from './types';
 export { readSpoolStatus } from './spoolStatus';
 export type { SpoolFolderStatus, SpoolInstanceStatus } from './spoolStatus';
 export { FlushTimeoutError, PipelineShutdownError, SpoolFullError, SpoolOpenError, SpoolWriteError } from './errors';

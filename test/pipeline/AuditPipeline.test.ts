@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AuditPipeline } from '../../src/pipeline/AuditPipeline';
-import type { AuditWriterFactory } from '../../src/pipeline/AuditPipeline';
+import type { AuditWriterFactory } from '../../src/pipeline/types';
 import { FlushTimeoutError, PipelineShutdownError } from '../../src/pipeline/errors';
 import { Spool } from '../../src/pipeline/Spool';
 import type { AuditRecord, AuditWriter, BatchResult } from '../../src/store/types';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SpoolFullError } from '../../src/pipeline/errors';
 import { Spool } from '../../src/pipeline/Spool';
-import type { SpoolOptions } from '../../src/pipeline/Spool';
+import type { SpoolOptions } from '../../src/pipeline/types';
 import { safeHostname, segmentName } from '../../src/pipeline/spoolFiles';
 import { makeEvent } from '../support/auditEvents';
 

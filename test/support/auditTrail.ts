@@ -7,7 +7,7 @@
 import pg from 'pg';
 import { createPgAuditWriter } from '../../src/store/PgAuditWriter';
 import { verifyChain } from '../../src/store/verify';
-import type { AuditWriterFactory } from '../../src/pipeline/AuditPipeline';
+import type { AuditWriterFactory } from '../../src/pipeline/types';
 import { TEST_PII_KEY } from './auditRecords';
 
 /** A writer factory on the real store writer. */
