@@ -45,7 +45,7 @@ describe('collector pipeline (otelcol.yaml, real Collector)', function () {
         TEMPO_ENDPOINT: sinkGrpc,
         SPAN_METRICS_PROMETHEUS_ENDPOINT: metricsEndpoint,
         SPAN_METRICS_FLUSH_INTERVAL: '1s',
-        TAIL_SAMPLING_DECISION_WAIT: '2s',
+        TAIL_SAMPLING_DECISION_WAIT: '5s', // spans of a trace arrive up to ~0.5 s apart; room for a loaded machine
       },
     }));
     manifest = await sendTraffic({
