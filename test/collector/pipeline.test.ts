@@ -100,6 +100,7 @@ describe('collector pipeline (otelcol.yaml, real Collector)', function () {
     expect(server.attributes['http.request.header.cookie']).to.equal('REDACTED');
     expect(server.attributes['url.query']).to.equal('page=2&access_token=REDACTED');
     expect(server.attributes['url.full']).to.equal(`http://api.local${String(server.attributes['url.path'])}?page=2&access_token=REDACTED`);
+    expect(server.attributes['http.target']).to.equal(`${String(server.attributes['url.path'])}?page=2&access_token=REDACTED`);
     expect(server.attributes['user.email']).to.be.a('string').and.not.include('@example.com');
     const event = server.events.find((e) => e.name === 'audit')!;
     expect(event.attributes['audit.action']).to.equal('PRICE_CHANGE');
