@@ -66,6 +66,13 @@ export async function pollUntil<T>(what: string, check: () => Promise<T | undefi
   }
 }
 
+// Children still running when the test process exits (a crash, a forced
+// mocha exit) are killed rather than left holding ports on a shared machine.
+const liveChildren = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of liveChildren) child.kill('SIGKILL');
+});
+
 /** Runs `<binary> validate --config=<file>` with env; returns exit status and output. */
 export function validateConfig(bin: string, configFile: string, env: Record<string, string> = {}): { status: number | null; output: string } {
   const result = spawnSync(bin, ['validate', `--config=${configFile}`], {
@@ -104,6 +111,8 @@ export async function startCollector(options: { bin: string; name: string; confi
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  liveChildren.add(child);
+  child.once('exit', () => liveChildren.delete(child));
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -199,10 +208,12 @@ export function sumSamples(exposition: string, metric: string, labels: Record<st
   let sum = 0;
   for (const line of exposition.split('\n')) {
     if (!line.startsWith(`${metric}{`) && !line.startsWith(`${metric} `)) continue;
-    const labelText = line.slice(metric.length).match(/^\{(.*)\}/)?.[1] ?? '';
+    const rest = line.slice(metric.length);
+    const labelText = rest.match(/^\{(.*)\}/)?.[1] ?? '';
     const have = Object.fromEntries([...labelText.matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]));
     if (Object.entries(labels).every(([k, v]) => have[k] === v)) {
-      sum += Number(line.trim().split(/\s+/).at(-1));
+      // "name{labels} value [timestamp]": the value follows the label block.
+      sum += Number(rest.slice(labelText ? labelText.length + 2 : 0).trim().split(/\s+/)[0]);
     }
   }
   return sum;
