@@ -62,7 +62,7 @@ export function apiActivityDashboard(): Record<string, unknown> {
       'Until the app exports it, this panel shows "No data".',
     targets: [
       promql(
-        `sum by (reason) (rate(${NOISE_DROPPED}{service_name=~"$service"}[$__rate_interval])) / ignoring(reason) group_left ` +
+        `sum by (reason) (rate(${NOISE_DROPPED}{service_name=~"$service"}[$__rate_interval])) / ignoring(reason) group_left() ` +
           `(sum(rate(${NOISE_DROPPED}{service_name=~"$service"}[$__rate_interval])) + sum(rate(${CALLS}{service_name=~"$service", span_kind="SPAN_KIND_SERVER"}[$__rate_interval])))`,
         '{{reason}}',
       ),

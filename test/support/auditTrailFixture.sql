@@ -30,3 +30,4 @@ CREATE TABLE audit_trail (
 );
 CREATE TABLE audit_streams (stream_id text PRIMARY KEY, head_seq bigint NOT NULL, head_hash text NOT NULL, updated_at timestamptz NOT NULL DEFAULT now());
 CREATE TABLE audit_log (stream_id text, seq bigint);
+CREATE TABLE audit_retention (stream_id text, events bigint);
