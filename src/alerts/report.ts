@@ -43,20 +43,34 @@ export function formatJson(results: readonly AlertResult[]): string {
   return JSON.stringify(out, null, 2) + '\n';
 }
 
+/** The SECURITY_ALERT audit event for one firing, in the catalog's shape (details: rule, alert_severity, evidence). */
+export interface SecurityAlertEvent {
+  resourceType: 'alert_rule';
+  /** The rule id. */
+  resourceId: string;
+  details: { rule: string; alert_severity: AlertSeverity; evidence: Record<string, unknown> };
+}
+
 /**
- * Details of the SECURITY_ALERT audit event for one firing, so the composition
- * root can hand them to `audit.record('SECURITY_ALERT', { details })`.
+ * What the composition root passes to `audit.record('SECURITY_ALERT', …)` for
+ * one firing: who/what fired, the number, when, the sentence and the rule's
+ * own evidence all go into `evidence`.
  */
-export function securityAlertDetails(firing: AlertFiring): Record<string, unknown> {
+export function securityAlertEvent(firing: AlertFiring): SecurityAlertEvent {
   return {
-    rule_id: firing.ruleId,
-    title: firing.title,
-    alert_severity: firing.severity,
-    labels: firing.labels,
-    value: firing.value,
-    first_seen: firing.firstSeen,
-    last_seen: firing.lastSeen,
-    message: firing.message,
-    evidence: firing.evidence,
+    resourceType: 'alert_rule',
+    resourceId: firing.ruleId,
+    details: {
+      rule: firing.ruleId,
+      alert_severity: firing.severity,
+      evidence: {
+        labels: firing.labels,
+        value: firing.value,
+        first_seen: firing.firstSeen,
+        last_seen: firing.lastSeen,
+        message: firing.message,
+        ...firing.evidence,
+      },
+    },
   };
 }

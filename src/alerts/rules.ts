@@ -71,7 +71,7 @@ SELECT coalesce(user_id, '(unknown)') AS user_id,
        min(created_at) AS first_seen, max(created_at) AS last_seen,
        jsonb_build_object('operations', count(*), 'total_records', sum(${FIELDS.bulkAffected}),
          'events', jsonb_agg(jsonb_build_object('event_id', event_id, 'operation', ${FIELDS.bulkOperation},
-           'resource_type', resource_type, 'affected_records', ${FIELDS.bulkAffected}, 'trace_id', trace_id)
+           'target_type', ${FIELDS.bulkTarget}, 'affected_records', ${FIELDS.bulkAffected}, 'trace_id', trace_id)
            ORDER BY created_at)) AS evidence
 FROM ${q.trail}
 WHERE action = '${ACTIONS.bulkOperation}'

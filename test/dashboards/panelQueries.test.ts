@@ -17,12 +17,13 @@ function representativeEvents(now: Date): EventSpec[] {
   const at = (minutesAgo: number) => new Date(now.getTime() - minutesAgo * MIN);
   const events: EventSpec[] = [
     { action: 'LOGIN', at: at(30), userId: 'alice', category: 'authentication', severity: 'high' },
-    { action: 'DATA_EXPORT', at: at(3), userId: 'alice', resourceType: 'sales', affectedRecords: 12_000, details: { format: 'csv', record_count: 12_000 } },
-    { action: 'BULK_OPERATION', at: at(3), userId: 'alice', resourceType: 'product', affectedRecords: 150, details: { operation: 'price_update' } },
+    { action: 'DATA_EXPORT', at: at(3), userId: 'alice', resourceType: 'sales', affectedRecords: 12_000, details: { dataset: 'device_sales', format: 'csv', record_count: 12_000 } },
+    { action: 'BULK_OPERATION', at: at(3), userId: 'alice', resourceType: 'product', affectedRecords: 150, details: { operation: 'price_update', target_type: 'product', affected_records: 150 } },
     { action: 'PERMISSION_CHANGE', at: at(3), userId: 'alice', resourceType: 'user', resourceId: 'u-9', details: { old_role: 'driver', new_role: 'admin', target_user_id: 'u-9' } },
     { action: 'CONFIG_CHANGE', at: at(20), userId: 'alice', resourceType: 'config', details: { setting: 'session_timeout', old_value: 30, new_value: 60 }, oldValue: 30, newValue: 60 },
-    { action: 'PRICE_CHANGE', at: at(25), userId: 'alice', category: 'financial', resourceType: 'product', resourceId: 'p-1', details: { product_id: 'p-1', old_price: 1.5, new_price: 1.75 }, oldValue: { price: 1.5 }, newValue: { price: 1.75 } },
-    { action: 'SECURITY_ALERT', at: at(2), userId: 'system:cvd-activity-alerts', details: { rule_id: 'failed-logins', alert_severity: 'critical', message: 'x', evidence: {} } },
+    { action: 'PRICE_CHANGE', at: at(25), userId: 'alice', category: 'financial', resourceType: 'product', resourceId: 'p-1', details: { product: 'p-1', old_price: 1.5, new_price: 1.75, currency: 'EUR' }, oldValue: { price: 1.5 }, newValue: { price: 1.75 } },
+    { action: 'SECURITY_ALERT', at: at(2), userId: 'system:cvd-activity-alerts', resourceType: 'alert_rule', resourceId: 'failed-logins',
+      details: { rule: 'failed-logins', alert_severity: 'critical', evidence: { message: 'user name mallory: 6 failed logins', labels: { key_type: 'username', key: 'mallory' } } } },
   ];
   for (let i = 0; i < 6; i++) {
     events.push({ action: 'LOGIN_FAILED', at: at(4 - i * 0.5), userId: null, category: 'authentication', outcome: 'failure', username: 'mallory', clientAddress: '198.51.100.7' });
@@ -121,6 +122,13 @@ describe('dashboards: every SQL query against the migrated schema', function () 
     expect(rows.map((r) => [r.user, r.action])).to.deep.equal([['alice', 'PRICE_CHANGE']]);
     expect(rows[0].change).to.equal('{"price": 1.5} → {"price": 1.75}');
     const searched = await run({ service: '__all', user: '__all', action: '__all', search: 'mallory' });
-    expect(searched).to.have.length(6);
+    // the six failed logins by that name, and the alert about them (its evidence names mallory)
+    expect(searched.map((r) => r.action).sort()).to.deep.equal([...Array(6).fill('LOGIN_FAILED'), 'SECURITY_ALERT']);
+  });
+
+  it('show recorded security alerts with their rule, severity and message', async () => {
+    const q = sqlQueries.find((x) => x.panel === 'Recorded security alerts')!;
+    const { rows } = await db.pool.query(expandGrafanaSql(q.target.rawSql, { ...range, schema: db.schema }));
+    expect(rows.map((r) => [r.rule, r.severity, r.message])).to.deep.equal([['failed-logins', 'critical', 'user name mallory: 6 failed logins']]);
   });
 });
