@@ -72,7 +72,7 @@ export function apiActivityDashboard(): Record<string, unknown> {
   d.row('Latency');
   for (const [q, extra] of [
     [0.5, 'the typical request'],
-    [0.95, 'what one request in twenty waits; dots are exemplars that open the trace of a slow request'],
+    [0.95, 'what one request in twenty waits (where exemplars are enabled in the Collector and Prometheus, their dots open the trace of a slow request)'],
     [0.99, 'the tail, where timeouts and lock waits show'],
   ] as const) {
     d.panel({
