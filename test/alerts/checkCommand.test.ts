@@ -106,6 +106,20 @@ describe('alerts check (CLI command)', function () {
     expect(again.out).to.include('recorded 0 SECURITY_ALERT event(s)');
   });
 
+  it('alerts list shows the five rules with their thresholds, as text and JSON', async () => {
+    const program = new Command().exitOverride();
+    let out = '';
+    registerAlertCommands(program, { stdout: (s) => void (out += s), setExitCode: () => {} });
+    await program.parseAsync(['alerts', 'list', '--format', 'json'], { from: 'user' });
+    const rules = JSON.parse(out);
+    expect(rules.map((r: { id: string; threshold: number }) => [r.id, r.threshold])).to.deep.equal([
+      ['failed-logins', 5], ['bulk-operations', 100], ['data-exports', 10_000], ['permission-escalation', 0], ['unusual-activity', 3],
+    ]);
+    out = '';
+    await program.parseAsync(['alerts', 'list'], { from: 'user' });
+    expect(out).to.match(/^unusual-activity \(medium, window 3600s, threshold 3\)\n  Unusual user activity: .*median \+ 3 x 1\.4826 x MAD/m);
+  });
+
   it('exits 2 with one clear line when it cannot check', async () => {
     const bad = await run(['--since', 'yesterday']);
     expect(bad.code).to.equal(2);

@@ -11,7 +11,7 @@ import { evaluateAlerts, recordedRecently } from '../../alerts/evaluate';
 import type { Queryable } from '../../alerts/evaluate';
 import { parseInstant } from '../../alerts/duration';
 import { ALERT_RULES } from '../../alerts/rules';
-import { exitCodeFor, FAIL_ON_CHOICES, formatJson, formatTable } from '../../alerts/report';
+import { exitCodeFor, FAIL_ON_CHOICES, formatJson, formatRules, formatTable } from '../../alerts/report';
 import type { FailOn } from '../../alerts/report';
 import type { AlertFiring, SecurityAlertRecorder } from '../../alerts/types';
 
@@ -79,6 +79,17 @@ export function registerAlertCommands(program: Command, deps: AlertCommandDeps =
         err(`cvd-activity alerts check: ${(e as Error).message}\n`);
         setExit(2);
       }
+    });
+  alerts
+    .command('list')
+    .description('show the alert rules: id, severity, window, threshold and what each means')
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .action((opts: { format: 'table' | 'json' }) => {
+      out(opts.format === 'json'
+        ? JSON.stringify(ALERT_RULES.map(({ id, title, severity, description, windowSeconds, threshold, params, labels }) =>
+            ({ id, title, severity, description, windowSeconds, threshold, params, labels })), null, 2) + '\n'
+        : formatRules(ALERT_RULES));
+      setExit(0);
     });
   return alerts;
 }
