@@ -33,7 +33,7 @@ async function firing(db: AuditSchema, r: AlertRule, until: Date): Promise<strin
 async function compare(reader: PoolClient, db: AuditSchema, r: AlertRule, until: Date): Promise<string[]> {
   const [result] = await evaluateAlerts(reader, { schema: db.schema, until, rules: [r] });
   const cli = result!.firings.map((f) => r.labels.map((l) => f.labels[l]).join('|')).sort();
-  const grafanaRule = provisioning.groups[0].rules.find((g: { uid: string }) => g.uid === `cvd-${r.id}`);
+  const grafanaRule = provisioning.groups.flatMap((g: { rules: unknown[] }) => g.rules).find((g: { uid: string }) => g.uid === `cvd-${r.id}`);
   const query = grafanaRule.data[0];
   const from = new Date(until.getTime() - query.relativeTimeRange.from * 1000);
   const sql = expandGrafanaSql(query.model.rawSql, { from, to: until, schema: db.schema });

@@ -91,10 +91,17 @@ describe('dashboards: files and provisioning', () => {
   it('provisions the five alert rules in Grafana\'s file format', () => {
     const doc = alertingProvisioning();
     expect(doc.apiVersion).to.equal(1);
-    const [group] = doc.groups;
-    expect(group).to.include({ orgId: 1, folder: 'cvd-activity', interval: '1m' });
-    expect(group.rules.map((r: { uid: string }) => r.uid)).to.deep.equal(ALERT_RULES.map((r) => `cvd-${r.id}`));
-    for (const r of group.rules) {
+    const rules = doc.groups.flatMap((g: { rules: unknown[] }) => g.rules);
+    expect(rules.map((r: { uid: string }) => r.uid)).to.deep.equal(ALERT_RULES.map((r) => `cvd-${r.id}`));
+    for (const group of doc.groups) {
+      expect(group).to.include({ orgId: 1, folder: 'cvd-activity' });
+      for (const r of group.rules) {
+        const rule = ALERT_RULES.find((x) => `cvd-${x.id}` === r.uid)!;
+        expect(group.interval, `${rule.id} evaluation interval`).to.equal(`${rule.evaluateEverySeconds}s`);
+      }
+    }
+    expect(new Set(doc.groups.map((g: { name: string }) => g.name)).size).to.equal(doc.groups.length);
+    for (const r of rules) {
       const rule = ALERT_RULES.find((x) => `cvd-${x.id}` === r.uid)!;
       expect(r.data.map((x: { refId: string }) => x.refId)).to.include(r.condition);
       expect(r.data[0]).to.deep.include({ datasourceUid: 'cvd-postgres', relativeTimeRange: { from: rule.windowSeconds, to: 0 } });
