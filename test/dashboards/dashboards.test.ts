@@ -24,6 +24,9 @@ describe('dashboards: files and provisioning', () => {
       const ids = d.panels.map((p: { id: number }) => p.id);
       expect(new Set(ids).size, `${file}: panel ids`).to.equal(ids.length);
       for (const p of d.panels.filter((x: { type: string }) => x.type !== 'row')) {
+        // core panel types of Grafana 11/12: no plugin to install
+        expect(['timeseries', 'table', 'bargauge', 'stat', 'alertlist', 'state-timeline', 'text'], `${file}: "${p.title}" type`).to.include(p.type);
+        expect(p.gridPos.x + p.gridPos.w, `${file}: "${p.title}" fits the 24-column grid`).to.be.at.most(24);
         expect(p.description, `${file}: "${p.title}" says what question it answers`).to.be.a('string').with.length.greaterThan(20);
       }
     }
