@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { generatedFiles } from '../../dashboards/generator/main';
+import { withPanelTables } from '../../dashboards/generator/readme';
 import { ALERT_RULES } from '../../src/alerts/rules';
 import { promqlNames } from '../support/promql';
 import { alertingProvisioning, dashboards, provisionedDatasources, queries, referencedUids, ROOT } from './grafanaFiles';
@@ -30,6 +31,12 @@ describe('dashboards: files and provisioning', () => {
         expect(p.description, `${file}: "${p.title}" says what question it answers`).to.be.a('string').with.length.greaterThan(20);
       }
     }
+  });
+
+  it('are each described, panel by panel, in the README (tables generated from the panel descriptions)', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    expect(readme, 'README panel tables are stale: run npm run dashboards:generate').to.equal(withPanelTables(readme));
+    expect(readme).to.include('| Recent events | The latest 500 events');
   });
 
   it('are exactly what `npm run dashboards:generate` writes (alerting YAML included)', () => {
