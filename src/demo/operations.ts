@@ -11,6 +11,8 @@ export function operations(client: Client, people: People, rand: () => number) {
   const int = (n: number): number => Math.floor(rand() * n);
   const device = (): string => id('dev', 1 + int(150));
   const product = (): string => id('prd', 1 + int(24));
+  // Names made from a counter never repeat, so every update really changes something (and is audited).
+  let serial = 0;
   const manager = (): Actor => (rand() < 0.5 ? people.alice : people.mona);
   const incidents = {
     bruteForce: { ip: '', username: '', attempts: 0 },
@@ -41,8 +43,8 @@ export function operations(client: Client, people: People, rand: () => number) {
     await client.send(driver, 'POST', `/api/service-orders/${orderId}/complete`, { json: { durationMinutes: 10 + int(30) }, audit: 'ORDER_COMPLETE' });
   }
 
-  const dex = (serial: string): string =>
-    ['DXS*CVD0000001*VA*V0/6*1', 'ST*001*0001', `ID1*${serial}*VM-X*1234`, ...Array.from({ length: 6 }, (_, i) => `PA1*${10 + i}*${150 + i * 20}\nPA2*${int(30)}*${int(5000)}`), 'SE*20*0001', 'DXE*1*1'].join('\n');
+  const dex = (machineSerial: string): string =>
+    ['DXS*CVD0000001*VA*V0/6*1', 'ST*001*0001', `ID1*${machineSerial}*VM-X*1234`, ...Array.from({ length: 6 }, (_, i) => `PA1*${10 + i}*${150 + i * 20}\nPA2*${int(30)}*${int(5000)}`), 'SE*20*0001', 'DXE*1*1'].join('\n');
 
   // Weighted: most of a day is drivers working; the office changes things now and then.
   const weighted: Array<[number, () => Promise<unknown>]> = [
@@ -54,17 +56,18 @@ export function operations(client: Client, people: People, rand: () => number) {
     [3, () => client.send(manager(), 'POST', `/api/planograms/${id('pln', 1 + int(150))}/optimize/apply`, { audit: 'PLANOGRAM_OPTIMIZE' })],
     [1, () => client.send(people.alice, 'PUT', `/api/planogram-templates/${id('tpl', 1 + int(3))}`, { json: { name: `Template rev ${int(100)}` }, audit: 'PLANOGRAM_TEMPLATE_UPDATE' })],
     [6, () => client.send(people[DRIVERS[int(3)][0]], 'PUT', `/api/devices/${device()}/status`, { json: { status: rand() < 0.7 ? 'active' : 'maintenance' }, audit: 'DEVICE_STATUS_CHANGE' })],
-    [5, () => client.send(people[DRIVERS[int(3)][0]], 'POST', `/api/inventory/${product()}/adjust`, { json: { delta: int(40) - 20, reason: 'stock count' }, audit: 'INVENTORY_ADJUST' })],
+    [5, () => client.send(people[DRIVERS[int(3)][0]], 'POST', `/api/inventory/${product()}/adjust`, { json: { delta: int(40) - 20, reason: 'recount' }, audit: 'INVENTORY_ADJUST' })],
     [5, () => client.send(people[DRIVERS[int(3)][0]], 'POST', `/api/dex?file=VM-${1000 + int(150)}-${int(1000)}.dex`, { text: dex(`SN${int(99999)}`), audit: 'DEX_UPLOAD' })],
     [4, () => client.send(manager(), 'GET', `/api/reports/sales?from=2026-11-01&to=2026-11-07`, { audit: 'SALES_REPORT_VIEW' })],
     [2, () => client.send(manager(), 'GET', `/api/reports/sales/export?format=${rand() < 0.5 ? 'csv' : 'pdf'}&from=2026-11-01&to=2026-11-03`, { audit: 'DATA_EXPORT' })],
     [2, () => client.send(people.alice, 'POST', '/api/devices', { json: { name: `VM-N${int(9999)}`, locationId: id('loc', 1 + int(10)), type: 'combo' }, audit: 'DEVICE_CREATE' })],
-    [2, () => client.send(manager(), 'PATCH', `/api/devices/${device()}`, { json: { name: `VM-R${int(9999)}` }, audit: 'DEVICE_UPDATE' })],
+    [2, () => client.send(manager(), 'PATCH', `/api/devices/${device()}`, { json: { name: `VM-R${++serial}` }, audit: 'DEVICE_UPDATE' })],
     [2, () => client.send(manager(), 'PUT', `/api/devices/${device()}/location`, { json: { locationId: id('loc', 1 + int(10)) }, audit: 'DEVICE_LOCATION_UPDATE' })],
-    [1, () => client.send(manager(), 'PUT', `/api/devices/${device()}/cabinets/cab-x${int(9)}`, { json: { kind: 'fresh', slotCount: 8 }, audit: 'DEVICE_CABINET_UPDATE' })],
+    [1, () => client.send(manager(), 'PUT', `/api/devices/${device()}/cabinets/cab-x${int(9)}`, { json: { kind: 'fresh', slotCount: 8 }, audit: 'CABINET_UPDATE' })],
     [1, () => client.send(people.alice, 'DELETE', `/api/devices/${id('dev', 151 + int(29))}`, { audit: 'DEVICE_DELETE' })],
-    [2, () => client.send(manager(), 'PATCH', `/api/products/${product()}`, { json: { category: rand() < 0.5 ? 'snacks' : 'health' }, audit: 'PRODUCT_UPDATE' })],
-    [1, () => client.send(manager(), 'POST', '/api/products', { json: { name: `Seasonal ${int(999)}`, category: 'candy', priceCents: 199 }, audit: 'PRODUCT_CREATE' })],
+    [1, () => client.send(manager(), 'PATCH', `/api/products/${product()}`, { json: { name: `Product rev ${++serial}` }, audit: 'PRODUCT_UPDATE' })],
+    [1, () => client.send(manager(), 'PATCH', `/api/products/${product()}`, { json: { category: `promo-${++serial}` }, audit: 'CATEGORY_CHANGE' })],
+    [1, () => client.send(manager(), 'POST', '/api/products', { json: { name: `Seasonal ${++serial}`, category: 'candy', priceCents: 199 }, audit: 'PRODUCT_CREATE' })],
     [2, () => client.send(manager(), 'PUT', `/api/routes/${id('rte', 1 + int(5))}/driver`, { json: { driverId: DRIVERS[int(3)][1] }, audit: 'ROUTE_DRIVER_CHANGE' })],
     [1, () => client.send(manager(), 'PUT', `/api/routes/${id('rte', 1 + int(5))}/schedule`, { json: { weekday: ['mon', 'tue', 'wed', 'thu', 'fri'][int(5)] }, audit: 'ROUTE_SCHEDULE_CHANGE' })],
     [1, () => client.send(manager(), 'POST', `/api/routes/${id('rte', 1 + int(5))}/stops`, { json: { deviceId: device(), position: 1 }, audit: 'ROUTE_STOP_ADD' })],

@@ -20,7 +20,7 @@ export function adminRoutes(router: Router, fleet: Fleet, auth: Auth): void {
     target.roles = [role];
     audit.record('PERMISSION_CHANGE', {
       resourceType: 'user', resourceId: target.id,
-      details: { target_user: target.username, old_role: before, new_role: role },
+      details: { target_user_id: target.id, old_role: before, new_role: role },
       oldValue: { roles: before.split(',') }, newValue: { roles: target.roles },
     });
     return { json: { id: target.id, username: target.username, roles: target.roles } };
@@ -54,7 +54,7 @@ export function adminRoutes(router: Router, fleet: Fleet, auth: Auth): void {
     targets.forEach((d: Device) => (d.status = status));
     audit.record('BULK_OPERATION', {
       resourceType: 'device', resourceId: null,
-      details: { operation: 'device_status_update', affected_records: targets.length, new_status: status, filter: locationId ? { locationId } : {} },
+      details: { operation: `device_status_update:${status}`, target_type: 'device', affected_records: targets.length, filters: locationId ? { locationId } : {} },
       oldValue: before, newValue: { status }, affectedRecords: targets.length,
     });
     return { json: { updated: targets.length } };
@@ -69,7 +69,7 @@ export function adminRoutes(router: Router, fleet: Fleet, auth: Auth): void {
     for (const p of targets) p.priceCents = Math.round(p.priceCents * (1 + percent / 100));
     audit.record('BULK_OPERATION', {
       resourceType: 'product', resourceId: null,
-      details: { operation: 'price_update', affected_records: targets.length, category, percent },
+      details: { operation: `price_update:${percent}%`, target_type: 'product', affected_records: targets.length, filters: { category } },
       oldValue: before, newValue: targets.map((p) => ({ id: p.id, price_cents: p.priceCents })), affectedRecords: targets.length,
     });
     return { json: { updated: targets.length } };
@@ -77,7 +77,7 @@ export function adminRoutes(router: Router, fleet: Fleet, auth: Auth): void {
 
   // Opening the activity monitor is audited; the dashboard's polling of it is not (it is noise, sampled by cvd-activity).
   router.on('GET', '/api/admin/activity', auth.guard(['admin', 'manager'], () => {
-    audit.record('VIEW_ACTIVITY_MONITOR', { resourceType: 'activity_monitor', resourceId: null, details: {} });
+    audit.record('VIEW_ACTIVITY_MONITOR', { resourceType: 'activity_monitor', resourceId: null, details: { view: 'overview' } });
     return { json: { devices: fleet.devices.size, openOrders: [...fleet.orders.values()].filter((o) => o.status !== 'completed').length } };
   }));
   router.on('GET', '/api/admin/activity/alerts', auth.guard(['admin', 'manager'], () => {

@@ -78,7 +78,7 @@ export class Auth {
       markActivity('logout');
       const user = this.authenticate(req);
       this.sessions.delete(String(req.headers.authorization).slice(7));
-      audit.record('LOGOUT', { resourceType: 'user', resourceId: user.id, details: { reason: 'user_request' } });
+      audit.record('LOGOUT', { resourceType: 'user', resourceId: user.id, details: { reason: 'user' } });
       return { status: 204, body: '', headers: {} };
     });
   }

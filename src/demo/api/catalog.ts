@@ -2,7 +2,7 @@
 import { audit } from 'cvd-activity';
 import type { Auth } from './auth';
 import type { Fleet, Product } from './fleet';
-import { found, num, objectBody, str } from './input';
+import { found, num, objectBody, oneOf, str } from './input';
 import type { Router } from './router';
 
 /** Registers the product, price and inventory routes. */
@@ -21,7 +21,7 @@ export function catalogRoutes(router: Router, fleet: Fleet, auth: Auth): void {
     fleet.inventory.set(product.id, 0);
     audit.record('PRODUCT_CREATE', {
       resourceType: 'product', resourceId: product.id,
-      details: { product_name: product.name, category: product.category, price_cents: product.priceCents },
+      details: { product_name: product.name, category: product.category, price: product.priceCents / 100 },
       newValue: product,
     });
     return { status: 201, json: product };
@@ -33,12 +33,21 @@ export function catalogRoutes(router: Router, fleet: Fleet, auth: Auth): void {
     const before = { ...product };
     if (body.name !== undefined) product.name = str(body, 'name');
     if (body.category !== undefined) product.category = str(body, 'category');
-    const changed = (['name', 'category'] as const).filter((k) => before[k] !== product[k]);
-    audit.record('PRODUCT_UPDATE', {
-      resourceType: 'product', resourceId: product.id,
-      details: { product_name: product.name, changed_fields: changed },
-      oldValue: before, newValue: { ...product },
-    });
+    // A category move has its own action (dashboards group products by category); anything else is an update.
+    if (before.category !== product.category) {
+      audit.record('CATEGORY_CHANGE', {
+        resourceType: 'product', resourceId: product.id,
+        details: { product: product.id, old_category: before.category, new_category: product.category },
+        oldValue: { category: before.category }, newValue: { category: product.category },
+      });
+    }
+    if (before.name !== product.name) {
+      audit.record('PRODUCT_UPDATE', {
+        resourceType: 'product', resourceId: product.id,
+        details: { product_name: product.name, changed_fields: ['name'] },
+        oldValue: { name: before.name }, newValue: { name: product.name },
+      });
+    }
     return { json: product };
   }));
 
@@ -58,7 +67,7 @@ export function catalogRoutes(router: Router, fleet: Fleet, auth: Auth): void {
     product.priceCents = price;
     audit.record('PRICE_CHANGE', {
       resourceType: 'product', resourceId: product.id,
-      details: { product: product.name, old_price: before / 100, new_price: price / 100, currency: String(fleet.settings.currency) },
+      details: { product: product.id, old_price: before / 100, new_price: price / 100, currency: String(fleet.settings.currency) },
       oldValue: { price_cents: before }, newValue: { price_cents: price },
     });
     return { json: product };
@@ -67,14 +76,16 @@ export function catalogRoutes(router: Router, fleet: Fleet, auth: Auth): void {
   router.on('POST', '/api/inventory/:productId/adjust', auth.guard(['admin', 'manager', 'driver'], (req) => {
     const product = found(fleet.products, req.params.productId, 'product');
     const body = objectBody(req.body);
-    const delta = num(body, 'delta', -10_000, 10_000);
+    const reason = oneOf(body, 'reason', ['recount', 'spoilage', 'damage', 'theft', 'other'] as const);
     const before = fleet.inventory.get(product.id) ?? 0;
-    fleet.inventory.set(product.id, before + delta);
+    // Stock cannot go below zero: a larger shrinkage empties it.
+    const after = Math.max(0, before + num(body, 'delta', -10_000, 10_000));
+    fleet.inventory.set(product.id, after);
     audit.record('INVENTORY_ADJUST', {
-      resourceType: 'product', resourceId: product.id,
-      details: { product: product.name, quantity_change: delta, reason: str(body, 'reason') },
-      oldValue: { quantity: before }, newValue: { quantity: before + delta },
+      resourceType: 'inventory', resourceId: `warehouse-1/${product.id}`,
+      details: { product: product.id, location: 'warehouse-1', quantity_change: after - before, new_quantity: after, reason },
+      oldValue: { quantity: before }, newValue: { quantity: after },
     });
-    return { json: { productId: product.id, quantity: before + delta } };
+    return { json: { productId: product.id, quantity: after } };
   }));
 }

@@ -10,7 +10,6 @@ const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
 /** Registers the route and stop routes. */
 export function deliveryRouteRoutes(router: Router, fleet: Fleet, auth: Auth): void {
   const planners = ['admin', 'manager'];
-  const driverName = (id: string | null): string | null => (id ? fleet.drivers.get(id)?.name ?? id : null);
 
   router.on('GET', '/api/routes', auth.guard([], () => ({ json: [...fleet.routes.values()] })));
 
@@ -21,7 +20,7 @@ export function deliveryRouteRoutes(router: Router, fleet: Fleet, auth: Auth): v
     route.driverId = driver.id;
     audit.record('ROUTE_DRIVER_CHANGE', {
       resourceType: 'route', resourceId: route.id,
-      details: { route: route.name, old_driver: driverName(before), new_driver: driver.name },
+      details: { old_driver_id: before, new_driver_id: driver.id },
       oldValue: { driver_id: before }, newValue: { driver_id: driver.id },
     });
     return { json: route };
@@ -34,7 +33,7 @@ export function deliveryRouteRoutes(router: Router, fleet: Fleet, auth: Auth): v
     route.weekday = weekday;
     audit.record('ROUTE_SCHEDULE_CHANGE', {
       resourceType: 'route', resourceId: route.id,
-      details: { route: route.name, old_schedule: before, new_schedule: weekday },
+      details: { old_schedule: before, new_schedule: weekday },
       oldValue: { weekday: before }, newValue: { weekday },
     });
     return { json: route };
@@ -51,7 +50,7 @@ export function deliveryRouteRoutes(router: Router, fleet: Fleet, auth: Auth): v
     route.stops.forEach((s, i) => (s.position = i + 1));
     audit.record('ROUTE_STOP_ADD', {
       resourceType: 'route', resourceId: route.id,
-      details: { route: route.name, device: device.name, position },
+      details: { device_id: device.id, position },
       oldValue: { stops: before }, newValue: { stops: route.stops.map((s) => s.deviceId) },
     });
     return { status: 201, json: route };
@@ -66,7 +65,7 @@ export function deliveryRouteRoutes(router: Router, fleet: Fleet, auth: Auth): v
     route.stops.forEach((s, i) => (s.position = i + 1));
     audit.record('ROUTE_STOP_REMOVE', {
       resourceType: 'route', resourceId: route.id,
-      details: { route: route.name, device: fleet.devices.get(req.params.deviceId)?.name ?? req.params.deviceId },
+      details: { device_id: req.params.deviceId },
       oldValue: { stops: before }, newValue: { stops: route.stops.map((s) => s.deviceId) },
     });
     return { status: 204, body: '', headers: {} };

@@ -44,11 +44,12 @@ export function deviceRoutes(router: Router, fleet: Fleet, auth: Auth): void {
     if (body.name !== undefined) device.name = str(body, 'name');
     if (body.type !== undefined) device.type = oneOf(body, 'type', TYPES);
     const after = { name: device.name, type: device.type };
-    audit.record('DEVICE_UPDATE', {
-      resourceType: 'device', resourceId: device.id,
-      details: { device_name: device.name, changed_fields: Object.keys(after).filter((k) => before[k as keyof typeof before] !== after[k as keyof typeof after]) },
-      oldValue: before, newValue: after,
-    });
+    const changed = (['name', 'type'] as const).filter((k) => before[k] !== after[k]);
+    if (changed.length > 0) {
+      audit.record('DEVICE_UPDATE', {
+        resourceType: 'device', resourceId: device.id, details: { device_name: device.name, changed_fields: changed }, oldValue: before, newValue: after,
+      });
+    }
     return { json: device };
   }));
 
@@ -70,9 +71,9 @@ export function deviceRoutes(router: Router, fleet: Fleet, auth: Auth): void {
     const after = { id: req.params.cabinetId, kind: oneOf(body, 'kind', CABINET_KINDS), slotCount: num(body, 'slotCount', 1, 60) };
     if (cabinet) Object.assign(cabinet, after);
     else device.cabinets.push(after);
-    audit.record('DEVICE_CABINET_UPDATE', {
-      resourceType: 'device', resourceId: device.id,
-      details: { device_name: device.name, cabinet_id: after.id, change: cabinet ? 'modified' : 'added' },
+    audit.record('CABINET_UPDATE', {
+      resourceType: 'cabinet', resourceId: `${device.id}/${after.id}`,
+      details: { device_id: device.id, cabinet: after.id, change: cabinet ? 'reconfigured' : 'added' },
       oldValue: before, newValue: after,
     });
     return { json: device };

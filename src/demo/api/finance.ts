@@ -59,7 +59,7 @@ export function financeRoutes(router: Router, fleet: Fleet, auth: Auth): void {
     }
     audit.record('DEX_UPLOAD', {
       resourceType: 'dex_file', resourceId: fileName,
-      details: { file_name: fileName, records_processed: lines.length, machine_serial: machine, sales_records: sales },
+      details: { file_name: fileName, records_processed: lines.length, device_id: machine },
     });
     return { status: 201, json: { file: fileName, machine, records: lines.length, sales } };
   }));
@@ -70,7 +70,7 @@ export function financeRoutes(router: Router, fleet: Fleet, auth: Auth): void {
     const rows = salesRows(fleet, from, days, status);
     audit.record('SALES_REPORT_VIEW', {
       resourceType: 'report', resourceId: 'sales',
-      details: { date_range: { from, to }, filters: status ? { status } : {}, rows: rows.length },
+      details: { date_range: { from, to }, filters: status ? { status } : {} },
     });
     const revenue = rows.reduce((n, r) => n + r.revenueCents, 0);
     return { json: { from, to, rows: rows.length, units: rows.reduce((n, r) => n + r.units, 0), revenueCents: revenue } };
@@ -87,7 +87,7 @@ export function financeRoutes(router: Router, fleet: Fleet, auth: Auth): void {
       : pdf(`Sales ${from} to ${to}`, [`rows: ${rows.length}`, `revenue: ${(rows.reduce((n, r) => n + r.revenueCents, 0) / 100).toFixed(2)}`]);
     audit.record('DATA_EXPORT', {
       resourceType: 'report', resourceId: 'sales',
-      details: { what: 'sales_report', format, record_count: rows.length, filters: status ? { status } : {}, date_range: { from, to } },
+      details: { dataset: 'sales_report', format, record_count: rows.length, filters: status ? { status } : {}, date_range: { from, to } },
       affectedRecords: rows.length,
     });
     return {

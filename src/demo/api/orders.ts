@@ -10,7 +10,6 @@ export function orderRoutes(router: Router, fleet: Fleet, auth: Auth): void {
   const open = (order: ServiceOrder, ...allowed: ServiceOrder['status'][]): void => {
     if (!allowed.includes(order.status)) conflict(`service order ${order.id} is ${order.status}; needs ${allowed.join(' or ')}`);
   };
-  const driverName = (id: string | null): string | null => (id ? fleet.drivers.get(id)?.name ?? id : null);
 
   router.on('GET', '/api/service-orders', auth.guard([], (req) => {
     const status = req.query.get('status');
@@ -28,7 +27,7 @@ export function orderRoutes(router: Router, fleet: Fleet, auth: Auth): void {
     fleet.orders.set(order.id, order);
     audit.record('ORDER_CREATE', {
       resourceType: 'service_order', resourceId: order.id,
-      details: { device: device.name, items: items.length }, newValue: order,
+      details: { device_id: device.id, order_type: 'restock', items: items.length }, newValue: order,
     });
     return { status: 201, json: order };
   }));
@@ -42,7 +41,7 @@ export function orderRoutes(router: Router, fleet: Fleet, auth: Auth): void {
     order.status = 'assigned';
     audit.record('ORDER_ASSIGN', {
       resourceType: 'service_order', resourceId: order.id,
-      details: { driver: driver.name, previous_driver: driverName(before) },
+      details: { driver_id: driver.id, previous_driver_id: before, driver_name: driver.name },
       oldValue: { driver_id: before }, newValue: { driver_id: driver.id },
     });
     return { json: order };
@@ -56,7 +55,7 @@ export function orderRoutes(router: Router, fleet: Fleet, auth: Auth): void {
     order.photos.push(fileName);
     audit.record('PHOTO_UPLOAD', {
       resourceType: 'service_order', resourceId: order.id,
-      details: { file_name: fileName, size_bytes: sizeBytes, content_type: String(req.headers['content-type'] ?? 'unknown') },
+      details: { file_name: fileName, size_bytes: sizeBytes, kind: 'after' },
     });
     return { status: 201, json: { order: order.id, photos: order.photos.length } };
   }));
@@ -71,7 +70,7 @@ export function orderRoutes(router: Router, fleet: Fleet, auth: Auth): void {
     order.status = 'completed';
     audit.record('ORDER_COMPLETE', {
       resourceType: 'service_order', resourceId: order.id,
-      details: { driver: driverName(order.driverId), items_serviced: serviced, duration_minutes: duration, photos_uploaded: order.photos.length },
+      details: { driver: order.driverId ?? 'unassigned', items_serviced: serviced, duration_minutes: duration, photos_uploaded: order.photos.length },
       oldValue: { status: 'assigned' }, newValue: { status: 'completed' },
     });
     return { json: order };
@@ -85,7 +84,7 @@ export function orderRoutes(router: Router, fleet: Fleet, auth: Auth): void {
     order.status = 'cancelled';
     audit.record('ORDER_CANCEL', {
       resourceType: 'service_order', resourceId: order.id,
-      details: { reason }, oldValue: { status: before }, newValue: { status: 'cancelled' },
+      details: order.driverId ? { reason, driver_id: order.driverId } : { reason }, oldValue: { status: before }, newValue: { status: 'cancelled' },
     });
     return { json: order };
   }));
@@ -95,7 +94,7 @@ export function orderRoutes(router: Router, fleet: Fleet, auth: Auth): void {
     const lines = order.items.map((i) => ({ product: fleet.products.get(i.productId)?.name ?? i.productId, quantity: i.quantity }));
     audit.record('PICK_LIST_GENERATE', {
       resourceType: 'service_order', resourceId: order.id,
-      details: { items: lines.length, units: lines.reduce((n, l) => n + l.quantity, 0) },
+      details: { orders: 1, products: lines.length },
     });
     return { json: { order: order.id, lines } };
   }));

@@ -49,10 +49,11 @@ export function planogramRoutes(router: Router, fleet: Fleet, auth: Auth): void 
     const before = { name: template.name, version: template.version, slots: template.slotCodes.length };
     if (body.name !== undefined) template.name = str(body, 'name');
     template.version += 1;
+    const changed = before.name === template.name ? ['version'] : ['name', 'version'];
     const affected = [...fleet.planograms.values()].filter((p) => p.templateId === template.id).length;
     audit.record('PLANOGRAM_TEMPLATE_UPDATE', {
       resourceType: 'planogram_template', resourceId: template.id,
-      details: { template_name: template.name, version: template.version },
+      details: { template_name: template.name, changed_fields: changed, devices_affected: affected },
       oldValue: before, newValue: { name: template.name, version: template.version, slots: template.slotCodes.length },
       affectedRecords: affected,
     });
@@ -72,7 +73,7 @@ export function planogramRoutes(router: Router, fleet: Fleet, auth: Auth): void 
       });
     audit.record('PLANOGRAM_OPTIMIZE', {
       resourceType: 'planogram', resourceId: planogram.id,
-      details: { model: 'demand-forecast-v2', changes_applied: changes.length, expected_uplift_percent: 4.5 },
+      details: { model: 'demand-forecast-v2', slots_changed: changes.length, expected_revenue_change_pct: 4.5 },
       oldValue: before, newValue: planogram.slots, affectedRecords: changes.length,
     });
     return { json: { planogram: planogram.id, changes } };
