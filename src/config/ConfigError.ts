@@ -1,0 +1,31 @@
+/** One thing wrong with the configuration. */
+export interface ConfigProblem {
+  /** Option path, dotted (`noise.sampleRatio`), or the variable name for problems outside any option. */
+  key: string;
+  /** Where the value came from: `env CVD_ACTIVITY_…`, `file <path>`, `start() options`, `default`. */
+  source: string;
+  /** The offending value. */
+  value: unknown;
+  /** What is allowed instead. */
+  allowed: string;
+}
+
+function show(value: unknown): string {
+  if (value === undefined) return 'undefined';
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 120 ? `${text.slice(0, 117)}...` : text;
+}
+
+/** The merged configuration is invalid; `problems` lists every issue, `message` is one line naming them all. */
+export class ConfigError extends Error {
+  /** Stable code for programmatic checks. */
+  readonly code = 'CVD_ACTIVITY_CONFIG_INVALID';
+  readonly problems: readonly ConfigProblem[];
+
+  constructor(problems: ConfigProblem[]) {
+    const parts = problems.map((p) => `${p.key} (from ${p.source}) is ${show(p.value)}: allowed ${p.allowed}`);
+    super(`cvd-activity: invalid configuration: ${parts.join('; ')}`.replace(/[\r\n]+/g, ' '));
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
