@@ -45,3 +45,25 @@ export interface AuditWriter {
   writeBatch(records: readonly AuditRecord[]): Promise<BatchResult>;
   close(): Promise<void>;
 }
+
+/** Options of `createPgAuditWriter()`. */
+export interface PgAuditWriterOptions {
+  /** A pool to take connections from; the writer never ends it. */
+  pool?: import('pg').Pool;
+  /** Or a postgres:// URL: the writer opens (and on close() ends) a small pool of its own. Without either, PG* variables apply. */
+  connectionString?: string;
+  /** Schema of the audit tables (default `cvd_activity`). */
+  schema?: string;
+  /** This writer's hash-chain stream; writers sharing a stream id are serialized by its head lock. */
+  streamId: string;
+  /** Key of the HMAC over personal data that the chain includes (keep it secret and stable; see docs/audit-trail.md). */
+  piiKey: Buffer;
+  /** Recorded on the stream row (default os.hostname()). */
+  host?: string;
+  /** Recorded on the stream row (default process.pid). */
+  pid?: number;
+  /** Runs each database interaction; the pipeline passes `(work) => context.with(suppressTracing(context.active()), work)` so the writer's traffic creates no spans. */
+  runQuietly?: <T>(work: () => Promise<T>) => Promise<T>;
+  /** Errors of idle pooled connections (server restarts); never thrown. Default: ignored. */
+  onBackgroundError?: (error: Error) => void;
+}

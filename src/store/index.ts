@@ -1,0 +1,13 @@
+/**
+ * What the store room offers the rest of the package (pipeline, CLI, alerts,
+ * composition root). Loads only `pg`: no OpenTelemetry, for a fast CLI.
+ */
+export { createPgAuditWriter } from './PgAuditWriter';
+export { migrate, DEFAULT_ROLES } from './migrate';
+export type { MigrateOptions, MigrateResult, AuditRoles } from './migrate';
+export { DEFAULT_SCHEMA } from './identifiers';
+export {
+  StoreError, StoreUnavailableError, StoreSchemaMissingError, StorePermissionError, StoreDataError,
+  AppendOnlyViolationError, APPEND_ONLY_SQLSTATE, toStoreError,
+} from './errors';
+export type { AuditRecord, AuditWriter, BatchResult, PgAuditWriterOptions } from './types';
