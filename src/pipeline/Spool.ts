@@ -1,0 +1,424 @@
+/**
+ * The write-ahead spool: a durable FIFO of audit events on local disk.
+ *
+ * `append()` writes one JSON line to this process's current segment with a
+ * synchronous write() before it returns, so an event it accepted survives the
+ * process being killed (the page cache outlives the process; fsync 'always'
+ * also survives power loss). The head of the queue is held in memory, at most
+ * `maxInMemory` events; when more arrive than that, they stay on disk only and
+ * are read back in order as the head drains, so a long Postgres outage costs
+ * disk, not memory. A segment is deleted once every event in it is committed.
+ * At open, segments of dead processes on this host are claimed (renamed, an
+ * atomic step only one claimant can win) and queued ahead of new events.
+ */
+import { diag } from '@opentelemetry/api';
+import {
+  closeSync,
+  fdatasyncSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import type { AuditEvent } from '../audit/types';
+import { SpoolFullError, SpoolOpenError, SpoolWriteError } from './errors';
+import { instanceState, listSegments, lockName, newInstanceId, segmentName, writeLock } from './spoolFiles';
+import type { InstanceState } from './spoolFiles';
+
+/** Options of a spool. */
+export interface SpoolOptions {
+  /** Folder shared by the app's processes on this host. */
+  dir: string;
+  /** Bytes of segments on disk above which `append()` refuses events with SpoolFullError. */
+  maxBytes: number;
+  /** 'always': fsync every append; 'batch': fsync when `sync()` is called (before each batch is sent); 'none': never. */
+  fsync: 'none' | 'batch' | 'always';
+  /** A segment is sealed once it holds this many bytes (default 4 MiB). */
+  segmentMaxBytes?: number;
+  /** ...or this many events (default 10000). */
+  segmentMaxEvents?: number;
+  /** Events held in memory at most; the rest wait on disk (default 10000). */
+  maxInMemory?: number;
+  /** Instance id (default `<host>_<pid>_<random>`). */
+  instance?: string;
+}
+
+interface Segment {
+  seq: number;
+  path: string;
+  /** Append fd of the current segment; null once sealed (and for claimed segments). */
+  fd: number | null;
+  bytes: number;
+  events: number;
+  sealed: boolean;
+  /** Written by this process (false: claimed from a dead one). */
+  own: boolean;
+  /** Events of this segment read into memory and not yet committed. */
+  inMemory: number;
+  dirty: boolean;
+}
+
+interface Entry {
+  event: AuditEvent;
+  seg: Segment;
+}
+
+/** A snapshot of the spool, for status() and `spool status`. */
+export interface SpoolStatus {
+  instance: string;
+  dir: string;
+  segments: number;
+  usedBytes: number;
+  maxBytes: number;
+  /** Events held in memory waiting for commit. */
+  inMemory: number;
+  /** True when more events wait on disk than are held in memory. */
+  spilled: boolean;
+  accepted: number;
+  committed: number;
+  recoveredSegments: number;
+  skippedLines: number;
+  refusedFull: number;
+}
+
+const FULL_REPORT_INTERVAL_MS = 10_000;
+
+/** A durable FIFO queue of audit events on local disk. */
+export class Spool {
+  readonly instance: string;
+  readonly dir: string;
+  private readonly maxBytes: number;
+  private readonly fsync: SpoolOptions['fsync'];
+  private readonly segmentMaxBytes: number;
+  private readonly segmentMaxEvents: number;
+  private readonly maxInMemory: number;
+  private segments: Segment[] = [];
+  private queue: Entry[] = [];
+  private head = 0;
+  /** Where the next event to read into memory starts, while `spilled`. */
+  private cursor: { seg: Segment; offset: number } | null = null;
+  private nextSeq = 0;
+  private usedBytes = 0;
+  private readChunkBytes = 1 << 20;
+  private closed = false;
+  private lastFullReport = 0;
+  private refusedSinceReport = 0;
+  private stats = { accepted: 0, committedOwn: 0, committed: 0, recoveredSegments: 0, skippedLines: 0, refusedFull: 0 };
+
+  /** Opens (creating) the spool folder, takes this process's lock and claims segments of dead processes. */
+  constructor(options: SpoolOptions) {
+    this.dir = options.dir;
+    this.maxBytes = options.maxBytes;
+    this.fsync = options.fsync;
+    this.segmentMaxBytes = options.segmentMaxBytes ?? 4 << 20;
+    this.segmentMaxEvents = options.segmentMaxEvents ?? 10_000;
+    this.maxInMemory = Math.max(1, options.maxInMemory ?? 10_000);
+    this.instance = options.instance ?? newInstanceId();
+    try {
+      mkdirSync(this.dir, { recursive: true });
+      writeLock(this.dir, this.instance);
+      this.claimOrphans();
+    } catch (err) {
+      throw new SpoolOpenError(this.dir, err);
+    }
+  }
+
+  /** Events this process appended so far. */
+  get accepted(): number {
+    return this.stats.accepted;
+  }
+
+  /** Events this process appended that are committed. */
+  get committedOwn(): number {
+    return this.stats.committedOwn;
+  }
+
+  /** Number of events held in memory (the first of them are what `peek()` returns). */
+  get inMemory(): number {
+    return this.queue.length - this.head;
+  }
+
+  /** True when events wait on disk beyond those held in memory. */
+  get spilled(): boolean {
+    return this.cursor !== null;
+  }
+
+  /** True when nothing is waiting, in memory or on disk. */
+  get empty(): boolean {
+    return this.inMemory === 0 && this.cursor === null;
+  }
+
+  /** Appends one event durably (see class doc); throws SpoolFullError / SpoolWriteError when it cannot. */
+  append(event: AuditEvent): void {
+    if (this.closed) throw new Error(`audit spool ${this.dir} is closed`);
+    const line = Buffer.from(JSON.stringify(event) + '\n', 'utf8');
+    if (this.usedBytes + line.length > this.maxBytes) throw this.refuseFull();
+    const seg = this.writableSegment();
+    try {
+      let written = 0;
+      while (written < line.length) written += writeSync(seg.fd!, line, written);
+      if (this.fsync === 'always') fdatasyncSync(seg.fd!);
+    } catch (err) {
+      // A short write must not leave half a line that the next line would be glued to.
+      try {
+        ftruncateSync(seg.fd!, seg.bytes);
+      } catch {
+        /* the truncation is best effort; recovery skips an unreadable line anyway */
+      }
+      throw new SpoolWriteError(seg.path, err);
+    }
+    const offset = seg.bytes;
+    seg.bytes += line.length;
+    seg.events += 1;
+    seg.dirty = true;
+    this.usedBytes += line.length;
+    this.stats.accepted += 1;
+    if (this.cursor === null && this.inMemory < this.maxInMemory) {
+      this.queue.push({ event, seg });
+      seg.inMemory += 1;
+    } else if (this.cursor === null) {
+      this.cursor = { seg, offset }; // from here on, events wait on disk
+    }
+  }
+
+  /** The first `n` waiting events, in order (reading spilled ones back from disk). */
+  peek(n: number): AuditEvent[] {
+    if (this.cursor !== null && this.inMemory < Math.min(n, this.maxInMemory)) this.refill();
+    const end = Math.min(this.queue.length, this.head + n);
+    const out: AuditEvent[] = [];
+    for (let i = this.head; i < end; i++) out.push(this.queue[i]!.event);
+    return out;
+  }
+
+  /** Marks the first `n` events (as returned by `peek`) committed; deletes segments left with nothing to commit. */
+  commit(n: number): void {
+    if (this.closed) return;
+    const end = Math.min(this.queue.length, this.head + n);
+    for (let i = this.head; i < end; i++) {
+      const { seg } = this.queue[i]!;
+      seg.inMemory -= 1;
+      if (seg.own) this.stats.committedOwn += 1;
+      this.stats.committed += 1;
+    }
+    this.head = end;
+    if (this.head > 4096 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+    if (this.cursor !== null && this.inMemory < this.maxInMemory / 2) this.refill();
+    const current = this.segments[this.segments.length - 1];
+    if (this.empty && current && !current.sealed && current.events > 0) this.seal(current);
+    this.deleteCommittedSegments();
+  }
+
+  /** fsyncs unsynced appends ('batch' mode calls it before each batch is sent). */
+  sync(): void {
+    for (const seg of this.segments) {
+      if (seg.fd !== null && seg.dirty) {
+        fdatasyncSync(seg.fd);
+        seg.dirty = false;
+      }
+    }
+  }
+
+  /** A snapshot for status(). */
+  status(): SpoolStatus {
+    return {
+      instance: this.instance,
+      dir: this.dir,
+      segments: this.segments.length,
+      usedBytes: this.usedBytes,
+      maxBytes: this.maxBytes,
+      inMemory: this.inMemory,
+      spilled: this.cursor !== null,
+      accepted: this.stats.accepted,
+      committed: this.stats.committed,
+      recoveredSegments: this.stats.recoveredSegments,
+      skippedLines: this.stats.skippedLines,
+      refusedFull: this.stats.refusedFull,
+    };
+  }
+
+  /** Closes the segments and drops the lock: what is left uncommitted is recovered by the next process to start. */
+  close(): void {
+    if (this.closed) return;
+    const current = this.segments[this.segments.length - 1];
+    if (this.empty && current && !current.sealed) this.seal(current);
+    this.deleteCommittedSegments();
+    for (const seg of this.segments) if (!seg.sealed) this.seal(seg);
+    this.closed = true;
+    try {
+      unlinkSync(join(this.dir, lockName(this.instance)));
+    } catch (err) {
+      diag.warn(`cvd-activity: cannot remove spool lock ${this.instance}: ${(err as Error).message}`);
+    }
+  }
+
+  private writableSegment(): Segment {
+    let seg = this.segments[this.segments.length - 1];
+    if (seg && !seg.sealed && (seg.bytes >= this.segmentMaxBytes || seg.events >= this.segmentMaxEvents)) {
+      this.seal(seg);
+      this.deleteCommittedSegments();
+    }
+    seg = this.segments[this.segments.length - 1];
+    if (seg && !seg.sealed) return seg;
+    const seq = this.nextSeq++;
+    const path = join(this.dir, segmentName(this.instance, seq));
+    const fd = openSync(path, 'a');
+    const created: Segment = { seq, path, fd, bytes: 0, events: 0, sealed: false, own: true, inMemory: 0, dirty: false };
+    this.segments.push(created);
+    return created;
+  }
+
+  private seal(seg: Segment): void {
+    if (seg.fd !== null) {
+      try {
+        if (seg.dirty && this.fsync !== 'none') fdatasyncSync(seg.fd);
+        closeSync(seg.fd);
+      } catch (err) {
+        diag.error(`cvd-activity: closing audit spool segment ${seg.path} failed: ${(err as Error).message}`);
+      }
+      seg.fd = null;
+    }
+    seg.sealed = true;
+  }
+
+  private deleteCommittedSegments(): void {
+    while (this.segments.length > 0) {
+      const seg = this.segments[0]!;
+      // Segments before the read cursor are fully read; the cursor's own segment is not.
+      if (!seg.sealed || seg.inMemory > 0 || this.cursor?.seg === seg) return;
+      try {
+        unlinkSync(seg.path);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+          diag.error(`cvd-activity: cannot delete committed audit spool segment ${seg.path}: ${(err as Error).message}`);
+          return;
+        }
+      }
+      this.usedBytes -= seg.bytes;
+      this.segments.shift();
+    }
+  }
+
+  /** Claims the segments of dead processes on this host, oldest first, by renaming them to this instance. */
+  private claimOrphans(): void {
+    const states = new Map<string, InstanceState>();
+    for (const file of listSegments(this.dir)) {
+      if (file.instance === this.instance) continue;
+      let state = states.get(file.instance);
+      if (state === undefined) states.set(file.instance, (state = instanceState(this.dir, file.instance)));
+      if (state !== 'dead') continue;
+      const seq = this.nextSeq;
+      const path = join(this.dir, segmentName(this.instance, seq));
+      try {
+        renameSync(join(this.dir, file.name), path);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // another process claimed it first
+        throw err;
+      }
+      this.nextSeq += 1;
+      const bytes = statSync(path).size;
+      this.segments.push({ seq, path, fd: null, bytes, events: 0, sealed: true, own: false, inMemory: 0, dirty: false });
+      this.usedBytes += bytes;
+      this.stats.recoveredSegments += 1;
+    }
+    for (const [instance, state] of states) {
+      if (state !== 'dead') continue;
+      try {
+        unlinkSync(join(this.dir, lockName(instance)));
+      } catch {
+        /* already gone */
+      }
+    }
+    if (this.segments.length > 0) {
+      this.cursor = { seg: this.segments[0]!, offset: 0 };
+      diag.info(`cvd-activity: recovered ${this.segments.length} audit spool segment(s) of stopped processes in ${this.dir}`);
+    }
+  }
+
+  /** Reads spilled events back from disk, in order, until memory holds `maxInMemory`. */
+  private refill(): void {
+    while (this.cursor !== null && this.inMemory < this.maxInMemory) {
+      const cursor = this.cursor;
+      if (cursor.offset < cursor.seg.bytes) {
+        this.readChunk(cursor);
+        continue;
+      }
+      const next = this.segments[this.segments.indexOf(cursor.seg) + 1];
+      this.cursor = next ? { seg: next, offset: 0 } : null; // null: caught up with the write head
+    }
+  }
+
+  private readChunk(cursor: { seg: Segment; offset: number }): void {
+    const { seg } = cursor;
+    const want = Math.min(seg.bytes - cursor.offset, this.readChunkBytes);
+    const buf = Buffer.allocUnsafe(want);
+    const fd = openSync(seg.path, 'r');
+    try {
+      let got = 0;
+      while (got < want) {
+        const n = readSync(fd, buf, got, want - got, cursor.offset + got);
+        if (n === 0) break;
+        got += n;
+      }
+      if (got < want) seg.bytes = cursor.offset + got; // the file is shorter than we thought
+    } finally {
+      closeSync(fd);
+    }
+    let start = 0;
+    while (this.inMemory < this.maxInMemory) {
+      const nl = buf.indexOf(10, start);
+      if (nl < 0 || nl >= want) break;
+      this.acceptLine(buf.subarray(start, nl), seg, false);
+      start = nl + 1;
+    }
+    if (start === 0 && this.inMemory < this.maxInMemory) {
+      if (cursor.offset + want < seg.bytes) {
+        this.readChunkBytes *= 2; // one line longer than the chunk: read more at once
+        return;
+      }
+      // The segment ends without a newline: the writer died mid-line (a torn write).
+      this.acceptLine(buf.subarray(0, want), seg, true);
+      start = want;
+    }
+    cursor.offset += start;
+  }
+
+  private acceptLine(bytes: Buffer, seg: Segment, torn: boolean): void {
+    try {
+      const event = JSON.parse(bytes.toString('utf8')) as AuditEvent;
+      if (typeof event?.eventId !== 'string') throw new Error('no eventId');
+      this.queue.push({ event, seg });
+      seg.inMemory += 1;
+      if (!seg.own) seg.events += 1; // own segments counted their events when appending
+    } catch {
+      this.stats.skippedLines += 1;
+      diag.warn(
+        `cvd-activity: skipped ${torn ? 'a torn last line' : 'an unreadable line'} (${bytes.length} bytes) in audit spool segment ${seg.path}` +
+          (torn ? ': its writer died mid-write, before record() returned' : ''),
+      );
+    }
+  }
+
+  private refuseFull(): SpoolFullError {
+    this.stats.refusedFull += 1;
+    this.refusedSinceReport += 1;
+    const now = Date.now();
+    if (now - this.lastFullReport >= FULL_REPORT_INTERVAL_MS) {
+      diag.error(
+        `cvd-activity: AUDIT SPOOL FULL in ${this.dir}: ${this.usedBytes} of ${this.maxBytes} bytes used; ` +
+          `${this.refusedSinceReport} audit event(s) refused (record() threw SpoolFullError) since the last report. ` +
+          'Postgres is not taking the backlog: check the database, or raise pipeline.spoolMaxBytes.',
+      );
+      this.lastFullReport = now;
+      this.refusedSinceReport = 0;
+    }
+    return new SpoolFullError(this.dir, this.usedBytes, this.maxBytes);
+  }
+}
