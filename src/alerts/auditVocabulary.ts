@@ -1,0 +1,51 @@
+/**
+ * The audit vocabulary the alert rules and dashboards depend on: action names
+ * and where in an event a number or role lives. Kept in this one file so that
+ * a change in the action catalog (audit/catalog) is one edit here. alerts/ may
+ * not import audit/, so the names are restated, not imported.
+ */
+
+/** Action names as the catalog spells them. */
+export const ACTIONS = {
+  loginFailed: 'LOGIN_FAILED',
+  dataExport: 'DATA_EXPORT',
+  bulkOperation: 'BULK_OPERATION',
+  permissionChange: 'PERMISSION_CHANGE',
+  configChange: 'CONFIG_CHANGE',
+  priceChange: 'PRICE_CHANGE',
+  securityAlert: 'SECURITY_ALERT',
+} as const;
+
+/** Roles that count as "admin" for the permission-escalation rule (compared lower-cased). */
+export const ADMIN_ROLES = ['admin'] as const;
+
+/** Reads a non-negative integer out of a jsonb text field without failing on junk (schema-invalid events). */
+function jsonInt(path: string): string {
+  return `(CASE WHEN (${path}) ~ '^[0-9]{1,15}$' THEN (${path})::bigint END)`;
+}
+
+/** SQL expressions over `audit_trail` columns; each is valid in a SELECT list or WHERE clause. */
+export const FIELDS = {
+  /** Records in one export: the event's affected_records, else details.record_count. */
+  exportRecordCount: `coalesce(affected_records::bigint, ${jsonInt("details->>'record_count'")})`,
+  /** Format of an export (csv, xlsx, …). */
+  exportFormat: `(details->>'format')`,
+  /** Records touched by one bulk operation. */
+  bulkAffected: `coalesce(affected_records::bigint, ${jsonInt("details->>'affected_records'")})`,
+  /** What the bulk operation did. */
+  bulkOperation: `(details->>'operation')`,
+  /** Role before and after a permission change (details first, then old/new value objects). */
+  oldRole: `coalesce(details->>'old_role', old_value->>'role')`,
+  newRole: `coalesce(details->>'new_role', new_value->>'role')`,
+  /** The user whose permissions changed. */
+  targetUser: `coalesce(details->>'target_user_id', resource_id)`,
+  /** The user name tried in a failed login (a personal field, exposed by the view as `username`). */
+  loginUsername: `username`,
+  /** The rule id of a SECURITY_ALERT event written by `alerts check --record`. */
+  alertRuleId: `(details->>'rule_id')`,
+} as const;
+
+/** SQL list literal of the admin roles, for `lower(role) IN (...)`. */
+export function adminRolesSql(): string {
+  return ADMIN_ROLES.map((r) => `'${r.replace(/'/g, "''")}'`).join(', ');
+}

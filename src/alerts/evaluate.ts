@@ -1,0 +1,71 @@
+/**
+ * Evaluates alert rules against the audit trail in Postgres, the way
+ * `cvd-activity alerts check` does: each rule over a period ending now (or at
+ * `until`), returning every firing instance with its evidence.
+ */
+import type { AlertFiring, AlertResult, AlertRule } from './types';
+import { ALERT_RULES } from './rules';
+import { bindRuleSql } from './sql';
+
+/** What `evaluateAlerts` needs from a node-postgres Client or Pool. */
+export interface Queryable {
+  query(text: string, values?: unknown[]): Promise<{ rows: Record<string, unknown>[] }>;
+}
+
+/** Options of one evaluation. */
+export interface EvaluateOptions {
+  /** Schema holding `audit_trail` (default `cvd_activity`). */
+  schema?: string;
+  /** Start of the checked period; default: each rule's own window before `until`. */
+  since?: Date;
+  /** End of the checked period; default: now. */
+  until?: Date;
+  /** Rules to evaluate; default: all five. */
+  rules?: readonly AlertRule[];
+}
+
+function iso(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  return value instanceof Date ? value.toISOString() : new Date(String(value)).toISOString();
+}
+
+function toFiring(rule: AlertRule, row: Record<string, unknown>): AlertFiring {
+  const labels: Record<string, string> = {};
+  for (const name of rule.labels) labels[name] = String(row[name] ?? '');
+  const firing: AlertFiring = {
+    ruleId: rule.id,
+    title: rule.title,
+    severity: rule.severity,
+    labels,
+    value: Number(row.value),
+    firstSeen: iso(row.first_seen),
+    lastSeen: iso(row.last_seen),
+    evidence: (row.evidence ?? {}) as Record<string, unknown>,
+    message: '',
+  };
+  firing.message = rule.explain(firing);
+  return firing;
+}
+
+/** Runs every rule once; throws (with the rule id in the message) when a query fails. */
+export async function evaluateAlerts(db: Queryable, options: EvaluateOptions = {}): Promise<AlertResult[]> {
+  const until = options.until ?? new Date();
+  const schema = options.schema ?? 'cvd_activity';
+  if (options.since && options.since.getTime() > until.getTime()) {
+    throw new Error(`alerts: --since (${options.since.toISOString()}) is after --until (${until.toISOString()})`);
+  }
+  const results: AlertResult[] = [];
+  for (const rule of options.rules ?? ALERT_RULES) {
+    const from = options.since ?? new Date(until.getTime() - rule.windowSeconds * 1000);
+    const query = bindRuleSql(rule, schema, from, until);
+    let rows: Record<string, unknown>[];
+    try {
+      ({ rows } = await db.query(query.text, query.values));
+    } catch (err) {
+      const e = err as Error & { code?: string };
+      throw Object.assign(new Error(`alert rule ${rule.id}: query failed: ${e.message}`), { code: e.code, cause: err });
+    }
+    results.push({ rule, from: from.toISOString(), to: until.toISOString(), firings: rows.map((r) => toFiring(rule, r)) });
+  }
+  return results;
+}
