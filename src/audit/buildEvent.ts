@@ -1,0 +1,144 @@
+/**
+ * Builds an AuditEvent from one record() call: JSON-safe copy, schema check,
+ * redaction, personal fields split off, size caps, actor and context. Pure
+ * apart from its inputs, so the recorder and the pre-start buffer share it.
+ */
+import type { RegisteredAction } from './ActionRegistry';
+import { toFieldErrors } from './ActionRegistry';
+import type { AuditFieldError } from './errors';
+import { capField, setOwn, toJsonSafe } from './normalize';
+import { REDACTED } from './redact';
+import type { Redactor } from './redact';
+import type { AuditActor, AuditEvent, AuditOutcome } from './types';
+
+/** What was true at the moment of the call (captured synchronously by record()). */
+export interface CallCapture {
+  eventId: string;
+  occurredAt: number;
+  user: { id: string; roles?: string[]; sessionId?: string } | null;
+  clientAddress: string | null;
+  userAgent: string | null;
+  traceId: string | null;
+  spanId: string | null;
+}
+
+/** Settings the builder needs. */
+export interface BuildSettings {
+  serviceName: string;
+  maxFieldBytes: number;
+  redactor: Redactor;
+}
+
+/** An event and the problems found while building it (empty when valid). */
+export interface BuiltEvent {
+  event: AuditEvent;
+  errors: AuditFieldError[];
+  unknownAction: boolean;
+}
+
+const OUTCOMES: readonly AuditOutcome[] = ['success', 'failure'];
+
+/** Builds the event of `action` (undefined when unknown) with the caller's raw `fields`. */
+export function buildEvent(name: string, action: RegisteredAction | undefined, rawFields: unknown, capture: CallCapture, settings: BuildSettings, hint?: string): BuiltEvent {
+  const errors: AuditFieldError[] = [];
+  const maxStringLength = settings.maxFieldBytes;
+  const fields = (rawFields !== null && typeof rawFields === 'object' ? toJsonSafe(rawFields, { maxStringLength }) : {}) as Record<string, unknown>;
+  if (rawFields !== undefined && (rawFields === null || typeof rawFields !== 'object' || Array.isArray(rawFields))) {
+    errors.push({ path: '/', rule: 'type', message: 'fields must be an object' });
+  }
+  if (!action) errors.push({ path: '/action', rule: 'enum', message: `'${name}' is not a known action${hint ? `; use ${hint}` : ''}` });
+
+  let details: Record<string, unknown>;
+  const rawDetails = fields.details ?? {};
+  if (isPlainObject(rawDetails)) {
+    details = rawDetails;
+  } else {
+    errors.push({ path: '/details', rule: 'type', message: 'must be an object' });
+    details = { _value: rawDetails };
+  }
+  if (action && details === rawDetails && !action.validate(details)) errors.push(...toFieldErrors(action.validate.errors));
+
+  const outcome = fields.outcome ?? 'success';
+  if (!OUTCOMES.includes(outcome as AuditOutcome)) errors.push({ path: '/outcome', rule: 'enum', message: 'must be "success" or "failure"' });
+  let affectedRecords = fields.affectedRecords ?? null;
+  if (affectedRecords !== null && !(Number.isSafeInteger(affectedRecords) && (affectedRecords as number) >= 0)) {
+    errors.push({ path: '/affectedRecords', rule: 'type', message: 'must be a non-negative integer' });
+    affectedRecords = null;
+  }
+  const countField = action?.spec.affectedRecordsFrom;
+  if (affectedRecords === null && countField && Number.isSafeInteger(details[countField])) affectedRecords = details[countField] as number;
+
+  const { redactor, maxFieldBytes } = settings;
+  details = redactor.redact(details) as Record<string, unknown>;
+  let oldValue = redactor.redact(fields.oldValue ?? null);
+  let newValue = redactor.redact(fields.newValue ?? null);
+  const nameField = action?.spec.secretNameField;
+  if (nameField && typeof details[nameField] === 'string' && redactor.isSecret(details[nameField] as string)) {
+    details = { ...details, old_value: REDACTED, new_value: REDACTED };
+    if (oldValue !== null) oldValue = REDACTED;
+    if (newValue !== null) newValue = REDACTED;
+  }
+
+  const personalFields: Record<string, string> = {};
+  const personal = action?.spec.personal ?? [];
+  const kept: Record<string, unknown> = {};
+  for (const key of Object.keys(details)) {
+    const value = details[key];
+    if (personal.includes(key)) personalFields[key] = capField(typeof value === 'string' ? value : JSON.stringify(value), maxFieldBytes) as string;
+    else setOwn(kept, key, capField(value, maxFieldBytes));
+  }
+
+  const event: AuditEvent = {
+    v: 1,
+    eventId: capture.eventId,
+    occurredAt: new Date(capture.occurredAt).toISOString(),
+    action: name,
+    category: action?.spec.category ?? 'unknown',
+    severity: action?.spec.severity ?? 'medium',
+    outcome: OUTCOMES.includes(outcome as AuditOutcome) ? (outcome as AuditOutcome) : 'success',
+    reason: optionalText(fields.reason, '/reason', errors, maxFieldBytes),
+    actor: actorOf(fields.actor, capture, errors),
+    resourceType: optionalText(fields.resourceType, '/resourceType', errors, 256) ?? action?.spec.resourceType ?? null,
+    resourceId: optionalText(typeof fields.resourceId === 'number' ? String(fields.resourceId) : fields.resourceId, '/resourceId', errors, 1024),
+    details: kept,
+    oldValue: capField(oldValue, maxFieldBytes),
+    newValue: capField(newValue, maxFieldBytes),
+    affectedRecords: affectedRecords as number | null,
+    personal: { clientAddress: capture.clientAddress, userAgent: capture.userAgent, fields: personalFields },
+    traceId: capture.traceId,
+    spanId: capture.spanId,
+    serviceName: settings.serviceName,
+    schemaValid: errors.length === 0,
+    schemaErrors: [],
+  };
+  return { event, errors, unknownAction: !action };
+}
+
+function actorOf(override: unknown, capture: CallCapture, errors: AuditFieldError[]): AuditActor {
+  if (override !== undefined && override !== null) {
+    const o = override as { id?: unknown; roles?: unknown; sessionId?: unknown; type?: unknown };
+    if (typeof o.id !== 'string' || o.id === '') {
+      errors.push({ path: '/actor/id', rule: 'type', message: 'must be a non-empty string' });
+    } else {
+      const type = o.type === 'user' || o.type === 'system' ? o.type : o.id.startsWith('system:') ? 'system' : 'user';
+      const roles = Array.isArray(o.roles) ? o.roles.map(String) : [];
+      return { id: o.id, roles, sessionId: typeof o.sessionId === 'string' ? o.sessionId : null, type };
+    }
+  }
+  const user = capture.user;
+  if (!user) return { id: null, roles: [], sessionId: null, type: 'anonymous' };
+  return { id: user.id, roles: user.roles ? [...user.roles] : [], sessionId: user.sessionId ?? null, type: 'user' };
+}
+
+function optionalText(value: unknown, path: string, errors: AuditFieldError[], maxBytes: number): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'string') {
+    errors.push({ path, rule: 'type', message: 'must be a string' });
+    return capField(JSON.stringify(value), maxBytes) as string;
+  }
+  return capField(value, maxBytes) as string;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}

@@ -1,0 +1,76 @@
+/**
+ * Security events the review lists as gaps. Their detail fields are what the
+ * five alerts read: attempt counts, record counts, affected records, roles.
+ */
+import { anyValue, count, dateRange, details, fileFormat, ident, looseObject, text } from './schema';
+import type { ActionSpec } from './schema';
+
+/** Failed logins, exports, bulk operations, permission and configuration changes. */
+export const securityActions = {
+  LOGIN_FAILED: {
+    category: 'security',
+    severity: 'high',
+    resourceType: 'user',
+    description: 'An authentication attempt failed (audit.loginFailed() counts the attempts).',
+    details: details(
+      { username: text, attempt_count: { type: 'integer', minimum: 1 }, max_attempts: { type: 'integer', minimum: 1 }, address_attempt_count: count, locked: { type: 'boolean' } },
+      ['username', 'attempt_count', 'max_attempts'],
+    ),
+    personal: ['username'],
+    example: { details: { username: 'maria.lopez', attempt_count: 3, max_attempts: 5, address_attempt_count: 3, locked: false } },
+  },
+  DATA_EXPORT: {
+    category: 'security',
+    severity: 'high',
+    resourceType: 'report',
+    description: 'Data left the system as a file (what, how much, which filters).',
+    details: details({ dataset: text, format: fileFormat, record_count: count, filters: looseObject, date_range: dateRange }, ['dataset', 'format', 'record_count']),
+    affectedRecordsFrom: 'record_count',
+    example: {
+      resourceId: 'device-sales',
+      details: { dataset: 'device_sales', format: 'csv', record_count: 12840, filters: { region: 'north' }, date_range: { from: '2024-12-01', to: '2024-12-31' } },
+    },
+  },
+  BULK_OPERATION: {
+    category: 'security',
+    severity: 'high',
+    resourceType: null,
+    description: 'One operation changed or deleted many records.',
+    details: details({ operation: text, target_type: text, affected_records: count, filters: looseObject }, ['operation', 'target_type', 'affected_records']),
+    affectedRecordsFrom: 'affected_records',
+    example: { details: { operation: 'deactivate', target_type: 'device', affected_records: 140, filters: { region: 'south' } } },
+  },
+  PERMISSION_CHANGE: {
+    category: 'security',
+    severity: 'critical',
+    resourceType: 'user',
+    description: "A user's role changed (escalations to admin are alerted).",
+    details: details({ target_user_id: ident, old_role: { anyOf: [text, { type: 'null' }] }, new_role: text }, ['target_user_id', 'old_role', 'new_role']),
+    example: { resourceId: 'u-2001', details: { target_user_id: 'u-2001', old_role: 'driver', new_role: 'admin' } },
+  },
+  CONFIG_CHANGE: {
+    category: 'security',
+    severity: 'high',
+    resourceType: 'setting',
+    description: 'A system setting changed (values of secret-looking settings are redacted).',
+    details: details({ setting: text, old_value: anyValue, new_value: anyValue }, ['setting', 'old_value', 'new_value']),
+    secretNameField: 'setting',
+    example: { resourceId: 'session_timeout_minutes', details: { setting: 'session_timeout_minutes', old_value: 30, new_value: 240 } },
+  },
+  FILE_DOWNLOAD: {
+    category: 'data_access',
+    severity: 'low',
+    resourceType: 'file',
+    description: 'A file (PDF, CSV, image) was downloaded.',
+    details: details({ file_name: text, content_type: text, size_bytes: count }, ['file_name']),
+    example: { resourceId: 'f-901', details: { file_name: 'invoice-2024-12.pdf', content_type: 'application/pdf', size_bytes: 88213 } },
+  },
+  SECURITY_ALERT: {
+    category: 'security',
+    severity: 'critical',
+    resourceType: 'alert_rule',
+    description: 'An alert rule fired (who, how many, when in evidence).',
+    details: details({ rule: text, alert_severity: { enum: ['low', 'medium', 'high', 'critical'] }, evidence: looseObject }, ['rule', 'evidence']),
+    example: { resourceId: 'failed-logins', details: { rule: 'failed-logins', alert_severity: 'high', evidence: { username_hmac: 'ab12…', attempts: 7, window_minutes: 5 } } },
+  },
+} as const satisfies Record<string, ActionSpec>;

@@ -1,0 +1,132 @@
+/**
+ * Turns whatever an app passes into plain JSON: no functions, cycles, BigInt,
+ * Symbols, undefined, NaN or exotic objects survive, and nothing here throws.
+ * The copy is also a snapshot: the app may mutate its objects afterwards.
+ */
+
+/** Deepest nesting kept; deeper values become a marker (an audit row is not a dump). */
+const MAX_DEPTH = 24;
+
+/** Marker appended to a string cut at the size limit. */
+export const TRUNCATION_MARKER = '…[truncated]';
+
+/** Options of `toJsonSafe`. */
+export interface NormalizeOptions {
+  /** Longest string kept, in UTF-16 code units (bytes are checked per field later). */
+  maxStringLength: number;
+}
+
+/** A JSON-safe deep copy of `value` (never throws). */
+export function toJsonSafe(value: unknown, options: NormalizeOptions): unknown {
+  try {
+    return copy(value, options, new Set(), 0);
+  } catch (err) {
+    return `[Unserializable: ${describe(err)}]`;
+  }
+}
+
+function copy(value: unknown, options: NormalizeOptions, seen: Set<object>, depth: number): unknown {
+  switch (typeof value) {
+    case 'string':
+      return value.length > options.maxStringLength ? value.slice(0, options.maxStringLength) + TRUNCATION_MARKER : value;
+    case 'number':
+      return Number.isFinite(value) ? value : null;
+    case 'boolean':
+      return value;
+    case 'bigint':
+      return value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(value) : value.toString();
+    case 'undefined':
+      return null;
+    case 'symbol':
+      return value.toString();
+    case 'function':
+      return `[Function ${value.name || 'anonymous'}]`;
+    default:
+      break;
+  }
+  if (value === null) return null;
+  const obj = value as object;
+  if (seen.has(obj)) return '[Circular]';
+  if (depth >= MAX_DEPTH) return '[Depth limit]';
+  if (obj instanceof Date) return Number.isNaN(obj.getTime()) ? null : obj.toISOString();
+  if (ArrayBuffer.isView(obj)) return `[${obj.constructor?.name ?? 'Binary'} ${obj.byteLength} bytes]`;
+  if (obj instanceof ArrayBuffer) return `[ArrayBuffer ${obj.byteLength} bytes]`;
+  if (obj instanceof Error) return { name: obj.name, message: obj.message };
+  seen.add(obj);
+  try {
+    if (Array.isArray(obj)) return obj.map((v) => copy(v, options, seen, depth + 1));
+    if (obj instanceof Map) return copyEntries(obj.entries(), options, seen, depth);
+    if (obj instanceof Set) return Array.from(obj, (v) => copy(v, options, seen, depth + 1));
+    const toJSON = (obj as { toJSON?: unknown }).toJSON;
+    if (typeof toJSON === 'function') return copy(safeCall(() => toJSON.call(obj)), options, seen, depth + 1);
+    return copyEntries(ownEntries(obj), options, seen, depth);
+  } finally {
+    seen.delete(obj);
+  }
+}
+
+function copyEntries(entries: Iterable<[unknown, unknown]>, options: NormalizeOptions, seen: Set<object>, depth: number): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of entries) {
+    if (v === undefined || typeof k === 'symbol') continue; // as JSON.stringify does
+    setOwn(out, String(k), copy(v, options, seen, depth + 1));
+  }
+  return out;
+}
+
+function* ownEntries(obj: object): Generator<[string, unknown]> {
+  for (const key of Object.keys(obj)) {
+    yield [key, safeCall(() => (obj as Record<string, unknown>)[key])];
+  }
+}
+
+/** Sets `key` as an own data property, even `__proto__` (plain assignment would change the prototype). */
+export function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
+}
+
+function safeCall(fn: () => unknown): unknown {
+  try {
+    return fn();
+  } catch (err) {
+    return `[Unreadable: ${describe(err)}]`;
+  }
+}
+
+function describe(err: unknown): string {
+  try {
+    return err instanceof Error ? err.message : String(err);
+  } catch {
+    return 'unknown error';
+  }
+}
+
+/** Size of `value` as UTF-8 JSON, in bytes. */
+export function jsonBytes(value: unknown): number {
+  const json = JSON.stringify(value);
+  return json === undefined ? 0 : Buffer.byteLength(json, 'utf8');
+}
+
+/**
+ * `value` itself when its JSON fits `maxBytes`, else a marker object with a
+ * UTF-8-safe prefix of the JSON: too large is cut, never dropped.
+ */
+export function capField(value: unknown, maxBytes: number): unknown {
+  if (value === null || typeof value === 'number' || typeof value === 'boolean') return value;
+  if (typeof value === 'string') {
+    if (value.length * 3 <= maxBytes || Buffer.byteLength(value, 'utf8') <= maxBytes) return value;
+    return utf8Prefix(value, maxBytes - 16) + TRUNCATION_MARKER;
+  }
+  const json = JSON.stringify(value) ?? 'null';
+  // A JSON string of n UTF-16 units has at most 3n UTF-8 bytes: most values skip the exact count.
+  if (json.length * 3 <= maxBytes) return value;
+  const bytes = Buffer.byteLength(json, 'utf8');
+  if (bytes <= maxBytes) return value;
+  return { _truncated: true, _originalBytes: bytes, _preview: utf8Prefix(json, maxBytes - 128) + TRUNCATION_MARKER };
+}
+
+/** The longest prefix of `text` that fits `maxBytes` of UTF-8, without a split character. */
+function utf8Prefix(text: string, maxBytes: number): string {
+  return Buffer.from(text, 'utf8').subarray(0, Math.max(0, maxBytes)).toString('utf8').replace(/\uFFFD+$/, '');
+}
