@@ -3,6 +3,7 @@ import pg from 'pg';
 import { createPgAuditWriter } from '../../src/store/PgAuditWriter';
 import type { AuditWriter } from '../../src/store/types';
 import { StoreUnavailableError } from '../../src/store/errors';
+import { verifyChain } from '../../src/store/verify';
 import { auditRecord, migratedSchema, TEST_PII_KEY } from '../support/auditRecords';
 
 describe('PgAuditWriter', function () {
@@ -98,6 +99,17 @@ describe('PgAuditWriter', function () {
     } finally {
       await other.close();
     }
+  });
+
+  it('hashes exactly what a read gives back: the whole trail verifies, odd values included', async () => {
+    const odd = auditRecord({
+      details: { '10': 'a', '9': 'b', 'é': 1e21, z: 1e-7, neg: -0, big: 12345678901234567890, arr: [[], {}, '\u2028'], 'k"\\': 'q"\\' },
+      oldValue: 'plain string', newValue: 42, personal: { clientAddress: '::1', userAgent: null, fields: { email: 'a@b.c', '1': 'x' } },
+    });
+    await writer.writeBatch([odd, auditRecord({ oldValue: null, newValue: undefined, personal: { clientAddress: null, userAgent: null, fields: {} } })]);
+    const result = await verifyChain(db.client, { schema: db.schema, piiKey: TEST_PII_KEY });
+    expect(result.streams.map((v) => v.problem)).to.deep.equal(result.streams.map(() => null));
+    expect(result.ok).to.equal(true);
   });
 
   it('reports an unreachable server as StoreUnavailableError', async () => {

@@ -1,0 +1,126 @@
+/**
+ * Retention and erasure, the only ways rows leave the trail. Retention drops
+ * whole monthly partitions (no row trigger fires for DROP) after recording,
+ * per stream, the runs of chain links it removes, so verify still passes.
+ * Erasure blanks personal data in audit_personal; the chain holds only its HMAC.
+ */
+import type { ClientBase } from 'pg';
+import { toStoreError } from './errors';
+import { checkName, DEFAULT_SCHEMA, quoteIdent } from './identifiers';
+
+/** Options of `dropPartitionsBefore()`. */
+export interface RetentionOptions {
+  /** Schema of the audit tables (default `cvd_activity`). */
+  schema?: string;
+  /** Monthly partitions that end at or before this instant are dropped. */
+  before: Date;
+}
+
+/** What a retention run removed. */
+export interface RetentionResult {
+  /** Partition names dropped, oldest first. */
+  dropped: string[];
+  /** Events removed with them. */
+  events: number;
+}
+
+/** Drops the monthly partitions entirely before `before`, recording their chain links in audit_retention first. */
+export async function dropPartitionsBefore(client: ClientBase, options: RetentionOptions): Promise<RetentionResult> {
+  const schema = checkName('schema', options.schema ?? DEFAULT_SCHEMA);
+  if (!(options.before instanceof Date) || Number.isNaN(options.before.getTime())) {
+    throw new TypeError(`before must be a valid Date, got ${String(options.before)}`);
+  }
+  const s = quoteIdent(schema);
+  try {
+    await client.query('BEGIN');
+    try {
+      // Same lock as partition creation: no partition appears or fills while we decide.
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`${schema}.audit_log partitions`]);
+      const { rows } = await client.query<{ name: string }>(
+        `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+          WHERE i.inhparent = to_regclass($1) AND c.relname ~ '^audit_log_p[0-9]{6}$' ORDER BY c.relname`, [`${s}.audit_log`]);
+      const cutoff = options.before.getTime();
+      const drop = rows.map((r) => r.name).filter((name) => monthEnd(name) <= cutoff);
+      let events = 0;
+      if (drop.length > 0) {
+        const union = drop.map((name) => `SELECT stream_id, seq, prev_hash, hash FROM ${s}.${quoteIdent(name)}`).join(' UNION ALL ');
+        // Gaps-and-islands: consecutive seqs of one stream form one run.
+        const recorded = await client.query(`INSERT INTO ${s}.audit_retention
+            (stream_id, from_seq, to_seq, from_prev_hash, to_hash, events, partition_name)
+          SELECT stream_id, min(seq), max(seq), (array_agg(prev_hash ORDER BY seq))[1], (array_agg(hash ORDER BY seq DESC))[1],
+                 count(*), $1
+          FROM (SELECT stream_id, seq, prev_hash, hash, seq - row_number() OVER (PARTITION BY stream_id ORDER BY seq) AS run
+                FROM (${union}) d) x
+          GROUP BY stream_id, run
+          RETURNING events`, [drop.join(',')]);
+        events = recorded.rows.reduce((n, r) => n + Number(r.events), 0);
+        for (const name of drop) {
+          const from = new Date(monthStart(name)).toISOString();
+          const to = new Date(monthEnd(name)).toISOString();
+          await client.query(`DELETE FROM ${s}.audit_personal WHERE created_at >= $1 AND created_at < $2`, [from, to]);
+          await client.query(`DROP TABLE ${s}.${quoteIdent(name)}`);
+        }
+      }
+      await client.query('COMMIT');
+      return { dropped: drop, events };
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw err;
+    }
+  } catch (err) {
+    throw toStoreError(err, `dropping audit partitions of schema ${schema}`);
+  }
+}
+
+function monthStart(name: string): number {
+  const y = Number(name.slice(-6, -2));
+  const m = Number(name.slice(-2));
+  return Date.UTC(y, m - 1, 1);
+}
+
+function monthEnd(name: string): number {
+  const y = Number(name.slice(-6, -2));
+  const m = Number(name.slice(-2));
+  return Date.UTC(y, m, 1);
+}
+
+/** Whose personal data to erase: one user's events, given events, or everything recorded before a time. */
+export interface ErasureOptions {
+  /** Schema of the audit tables (default `cvd_activity`). */
+  schema?: string;
+  /** Erase the personal data of every event this user performed. */
+  userId?: string;
+  /** Erase the personal data of these events. */
+  eventIds?: string[];
+  /** Erase the personal data of every event before this instant (the review's "anonymize after 1 year"). */
+  before?: Date;
+}
+
+/** Blanks the personal data selected (client address, user agent, personal fields) and marks it erased; returns how many events. */
+export async function erasePersonalData(client: ClientBase, options: ErasureOptions): Promise<number> {
+  const schema = checkName('schema', options.schema ?? DEFAULT_SCHEMA);
+  const s = quoteIdent(schema);
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (options.userId !== undefined) {
+    params.push(options.userId);
+    where.push(`p.event_id IN (SELECT event_id FROM ${s}.audit_log WHERE user_id = $${params.length})`);
+  }
+  if (options.eventIds !== undefined) {
+    params.push(options.eventIds);
+    where.push(`p.event_id = ANY($${params.length}::uuid[])`);
+  }
+  if (options.before !== undefined) {
+    params.push(options.before.toISOString());
+    where.push(`p.created_at < $${params.length}`);
+  }
+  if (where.length === 0) throw new TypeError('erasePersonalData needs userId, eventIds or before');
+  try {
+    const result = await client.query(`UPDATE ${s}.audit_personal p
+        SET client_address = NULL, user_agent = NULL, fields = '{}', erased_at = now()
+      WHERE p.erased_at IS NULL AND (${where.join(' OR ')})`, params);
+    return result.rowCount ?? 0;
+  } catch (err) {
+    throw toStoreError(err, `erasing personal data in schema ${schema}`);
+  }
+}

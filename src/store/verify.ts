@@ -1,0 +1,204 @@
+/**
+ * Verification of every hash chain: walks each stream in seq order (a page at
+ * a time, memory bounded) inside one snapshot, checks continuity from seq 1
+ * (bridging runs removed by retention), recomputes each hash, and compares the
+ * chain's end with the head stored in audit_streams, which detects a cut tail.
+ */
+import type { ClientBase } from 'pg';
+import { toStoreError } from './errors';
+import { canonicalJson, chainHash, piiHmac } from './HashChain';
+import type { ChainRow } from './HashChain';
+import { checkName, DEFAULT_SCHEMA, quoteIdent } from './identifiers';
+
+/** What broke a chain first. */
+export type ChainProblemKind = 'hash-mismatch' | 'prev-hash-mismatch' | 'gap' | 'duplicate-seq' | 'head-mismatch' | 'missing-head' | 'retention-mismatch' | 'pii-mismatch';
+
+/** The first broken link of one stream. */
+export interface ChainProblem {
+  kind: ChainProblemKind;
+  /** Seq of the event named, if any. */
+  seq: number | null;
+  /** The event where the break shows (for a gap: the event after it; for a cut tail: the last intact one). */
+  eventId: string | null;
+  /** One sentence for people. */
+  message: string;
+}
+
+/** The result for one stream. */
+export interface StreamVerdict {
+  streamId: string;
+  /** Rows of this stream checked. */
+  rows: number;
+  /** Head seq stored in audit_streams (null when the stream has no head row). */
+  headSeq: number | null;
+  problem: ChainProblem | null;
+}
+
+/** The result of `verifyChain()`. */
+export interface VerifyResult {
+  ok: boolean;
+  rowsChecked: number;
+  streams: StreamVerdict[];
+}
+
+/** Progress of a verification, reported after each page. */
+export interface VerifyProgress {
+  streamId: string;
+  rowsChecked: number;
+  /** Estimate from table statistics (0 when unknown). */
+  estimatedRows: number;
+}
+
+/** Options of `verifyChain()`. */
+export interface VerifyOptions {
+  /** Schema of the audit tables (default `cvd_activity`). */
+  schema?: string;
+  /** Called after every page of rows. */
+  onProgress?: (progress: VerifyProgress) => void;
+  /** With the HMAC key, personal data not erased is checked against each row's pii_hmac too. */
+  piiKey?: Buffer;
+  /** Rows per page (default 5000). */
+  pageSize?: number;
+}
+
+interface Run { fromSeq: number; toSeq: number; fromPrevHash: string | null; toHash: string }
+
+/** Verifies every stream's hash chain; never throws for a broken chain, only for database errors. */
+export async function verifyChain(client: ClientBase, options: VerifyOptions = {}): Promise<VerifyResult> {
+  const schema = checkName('schema', options.schema ?? DEFAULT_SCHEMA);
+  const s = quoteIdent(schema);
+  try {
+    // One snapshot for the whole walk: rows and heads committed meanwhile are not seen.
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    try {
+      const result = await walk(client, s, options);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw err;
+    }
+  } catch (err) {
+    throw toStoreError(err, `verifying the audit trail in schema ${schema}`);
+  }
+}
+
+async function walk(client: ClientBase, s: string, options: VerifyOptions): Promise<VerifyResult> {
+  const heads = new Map<string, { seq: number; hash: string | null }>();
+  for (const r of (await client.query(`SELECT stream_id, head_seq, head_hash FROM ${s}.audit_streams`)).rows) {
+    heads.set(r.stream_id, { seq: Number(r.head_seq), hash: r.head_hash });
+  }
+  const runs = new Map<string, Run[]>();
+  for (const r of (await client.query(`SELECT * FROM ${s}.audit_retention ORDER BY stream_id, from_seq`)).rows) {
+    const list = runs.get(r.stream_id) ?? [];
+    list.push({ fromSeq: Number(r.from_seq), toSeq: Number(r.to_seq), fromPrevHash: r.from_prev_hash, toHash: r.to_hash });
+    runs.set(r.stream_id, list);
+  }
+  // Streams with rows, found by a loose index scan over (stream_id, seq).
+  const { rows: present } = await client.query<{ stream_id: string }>(`WITH RECURSIVE st AS (
+      (SELECT stream_id FROM ${s}.audit_log ORDER BY stream_id LIMIT 1)
+      UNION ALL
+      SELECT (SELECT l.stream_id FROM ${s}.audit_log l WHERE l.stream_id > st.stream_id ORDER BY l.stream_id LIMIT 1)
+      FROM st WHERE st.stream_id IS NOT NULL)
+    SELECT stream_id FROM st WHERE stream_id IS NOT NULL`);
+  const ids = [...new Set([...heads.keys(), ...present.map((r) => r.stream_id)])].sort();
+  const estimate = await client.query<{ n: string | null }>(
+    `SELECT sum(greatest(c.reltuples, 0))::bigint AS n FROM pg_class c JOIN pg_inherits i ON i.inhrelid = c.oid
+      WHERE i.inhparent = to_regclass($1)`, [`${s}.audit_log`]);
+  const progress = { rowsChecked: 0, estimatedRows: Number(estimate.rows[0]?.n ?? 0) };
+  const streams: StreamVerdict[] = [];
+  for (const streamId of ids) {
+    streams.push(await verifyStream(client, s, streamId, heads.get(streamId), runs.get(streamId) ?? [], options, progress));
+  }
+  return { ok: streams.every((v) => v.problem === null), rowsChecked: progress.rowsChecked, streams };
+}
+
+async function verifyStream(
+  client: ClientBase, s: string, streamId: string, head: { seq: number; hash: string | null } | undefined,
+  runs: Run[], options: VerifyOptions, progress: { rowsChecked: number; estimatedRows: number },
+): Promise<StreamVerdict> {
+  const pageSize = options.pageSize ?? 5000;
+  const key = options.piiKey;
+  const personal = key ? ', p.client_address, p.user_agent, p.fields, p.erased_at, (p.event_id IS NOT NULL) AS has_personal' : '';
+  const join = key ? ` LEFT JOIN ${s}.audit_personal p ON p.event_id = l.event_id` : '';
+  const verdict: StreamVerdict = { streamId, rows: 0, headSeq: head ? head.seq : null, problem: null };
+  let expected = 1;
+  let prev: string | null = null;
+  let lastEvent: string | null = null;
+  let ri = 0;
+  const fail = (kind: ChainProblemKind, seq: number | null, eventId: string | null, message: string): StreamVerdict => {
+    verdict.problem = { kind, seq, eventId, message: `stream ${streamId}: ${message}` };
+    return verdict;
+  };
+  // Links removed by retention: accepted when they start where the chain is and chain to it.
+  const bridge = (): boolean => {
+    while (ri < runs.length && runs[ri]!.fromSeq === expected) {
+      const run = runs[ri]!;
+      if (run.fromPrevHash !== prev) return false;
+      expected = run.toSeq + 1;
+      prev = run.toHash;
+      ri += 1;
+    }
+    return true;
+  };
+  let after = 0;
+  for (;;) {
+    const { rows } = await client.query(
+      `SELECT l.*${personal} FROM ${s}.audit_log l${join}
+        WHERE l.stream_id = $1 AND l.seq > $2 ORDER BY l.seq LIMIT $3`, [streamId, after, pageSize]);
+    for (const r of rows) {
+      const seq = Number(r.seq);
+      if (!bridge()) return fail('retention-mismatch', seq, r.event_id, `the retention record at seq ${expected} does not chain to the events before it`);
+      if (seq > expected) {
+        return fail('gap', seq, r.event_id, `events seq ${expected}..${seq - 1} are missing before event ${r.event_id} (seq ${seq})`);
+      }
+      if (seq < expected) return fail('duplicate-seq', seq, r.event_id, `event ${r.event_id} repeats seq ${seq}`);
+      if (r.prev_hash !== prev) {
+        return fail('prev-hash-mismatch', seq, r.event_id, `event ${r.event_id} (seq ${seq}) does not link to the event before it`);
+      }
+      if (chainHash(toChainRow(r, streamId, seq)) !== r.hash) {
+        return fail('hash-mismatch', seq, r.event_id, `event ${r.event_id} (seq ${seq}) was altered: its hash does not match its content`);
+      }
+      if (key && r.has_personal && r.erased_at === null && r.pii_hmac !== null
+        && piiHmac(key, r.event_id, r.client_address, r.user_agent, canonicalJson(r.fields)) !== r.pii_hmac) {
+        return fail('pii-mismatch', seq, r.event_id, `the personal data of event ${r.event_id} (seq ${seq}) was altered`);
+      }
+      prev = r.hash;
+      lastEvent = r.event_id;
+      expected = seq + 1;
+      verdict.rows += 1;
+    }
+    progress.rowsChecked += rows.length;
+    options.onProgress?.({ streamId, ...progress });
+    if (rows.length < pageSize) break;
+    after = Number(rows[rows.length - 1].seq);
+  }
+  if (!bridge()) return fail('retention-mismatch', null, null, `the retention record at seq ${expected} does not chain to the events before it`);
+  const end = expected - 1;
+  if (!head) return fail('missing-head', end, lastEvent, `the chain has ${end} events but no head in audit_streams`);
+  if (head.seq !== end || head.hash !== prev) {
+    const tail = head.seq > end
+      ? `events seq ${end + 1}..${head.seq} are missing at the end (the tail was cut)`
+      : `the chain goes on past its stored head (seq ${head.seq})`;
+    return fail('head-mismatch', end || null, lastEvent,
+      `the chain ends at seq ${end}${lastEvent ? ` (event ${lastEvent})` : ''} but the stored head is seq ${head.seq}: ${tail}`);
+  }
+  return verdict;
+}
+
+/** A stored row, read back, in the shape that was hashed. */
+function toChainRow(r: Record<string, any>, streamId: string, seq: number): ChainRow {
+  return {
+    streamId, seq, prevHash: r.prev_hash, eventId: r.event_id,
+    createdAt: (r.created_at as Date).toISOString(), recordedAt: (r.recorded_at as Date).toISOString(),
+    action: r.action, category: r.category, severity: r.severity, outcome: r.outcome, reason: r.reason,
+    actorType: r.actor_type, userId: r.user_id, userRole: r.user_role, sessionId: r.session_id,
+    resourceType: r.resource_type, resourceId: r.resource_id,
+    details: canonicalJson(r.details),
+    oldValue: r.old_value === null ? null : canonicalJson(r.old_value),
+    newValue: r.new_value === null ? null : canonicalJson(r.new_value),
+    affectedRecords: r.affected_records === null ? null : Number(r.affected_records),
+    traceId: r.trace_id, spanId: r.span_id, serviceName: r.service_name, schemaValid: r.schema_valid,
+    schemaErrors: r.schema_errors, piiHmac: r.pii_hmac,
+  };
+}
