@@ -41,6 +41,15 @@ export const FIELDS = {
   targetUser: `coalesce(details->>'target_user_id', resource_id)`,
   /** The user name tried in a failed login (a personal field, exposed by the view as `username`). */
   loginUsername: `username`,
+  /** The setting a CONFIG_CHANGE changed. */
+  configSetting: `coalesce(details->>'setting', resource_id)`,
+  /** Before / after of a CONFIG_CHANGE. */
+  configOld: `coalesce(details->'old_value', old_value)`,
+  configNew: `coalesce(details->'new_value', new_value)`,
+  /** Product and prices of a PRICE_CHANGE. */
+  priceProduct: `coalesce(details->>'product_name', details->>'product_id', resource_id)`,
+  priceOld: `coalesce(details->>'old_price', old_value->>'price', old_value::text)`,
+  priceNew: `coalesce(details->>'new_price', new_value->>'price', new_value::text)`,
   /** The rule id of a SECURITY_ALERT event written by `alerts check --record`. */
   alertRuleId: `(details->>'rule_id')`,
 } as const;

@@ -1,0 +1,135 @@
+/** The *API activity* dashboard: RED metrics from the Collector's span_metrics connector (Prometheus) and traces (Tempo). */
+import { Dashboard, PROMETHEUS, TEMPO, promql, queryVariable, traceql } from './grafana';
+
+/** Prometheus names of the span_metrics connector's output (namespace traces.span.metrics, histogram unit ms). */
+export const CALLS = 'traces_span_metrics_calls_total';
+export const DURATION_BUCKET = 'traces_span_metrics_duration_milliseconds_bucket';
+/**
+ * PROPOSED, not yet emitted: requests the noise rules dropped or sampled out,
+ * which by design produce no span and so no span metric. Needs a counter in
+ * the instrumentation (see README "Dashboards and alerts").
+ */
+export const NOISE_DROPPED = 'cvd_activity_http_server_noise_dropped_total';
+
+const SEL = 'service_name=~"$service", span_kind="SPAN_KIND_SERVER", http_route=~"$route"';
+const RATE = (filter = '') => `rate(${CALLS}{${SEL}${filter}}[$__rate_interval])`;
+const quantile = (q: number) =>
+  `histogram_quantile(${q}, sum by (le, http_route) (rate(${DURATION_BUCKET}{${SEL}}[$__rate_interval])))`;
+
+const variables = [
+  queryVariable('service', 'Service', PROMETHEUS, `label_values(${CALLS}, service_name)`, '.*'),
+  queryVariable('route', 'Route', PROMETHEUS, `label_values(${CALLS}{service_name=~"$service"}, http_route)`, '.*'),
+];
+
+/** Builds the dashboard JSON. */
+export function apiActivityDashboard(): Record<string, unknown> {
+  const d = new Dashboard(
+    'cvd-api-activity',
+    'cvd-activity · API activity',
+    'How the API is used and how it behaves: request rate, errors and latency per route from span metrics (every request, before sampling), and the traces behind slow or failed requests.',
+    variables,
+  );
+  d.row('Rate and errors');
+  d.panel({
+    title: 'Request rate by route',
+    type: 'timeseries',
+    unit: 'reqps',
+    description: 'How many requests per second each route serves (server spans, counted before tail sampling, so this is all traffic the app kept).',
+    targets: [promql(`sum by (http_route) (${RATE()})`, '{{http_route}}')],
+  });
+  d.panel({
+    title: 'Error rate by route',
+    type: 'timeseries',
+    unit: 'percentunit',
+    description: 'Share of each route\'s requests that failed on the server (span status ERROR = HTTP 5xx; 4xx are the client\'s and shown in the next panel).',
+    targets: [promql(`sum by (http_route) (${RATE(', status_code="STATUS_CODE_ERROR"')}) / sum by (http_route) (${RATE()})`, '{{http_route}}')],
+  });
+  d.panel({
+    title: 'Responses by status code',
+    type: 'timeseries',
+    unit: 'reqps',
+    description: 'Requests per second by HTTP status code: 401/403 waves are denied access, 404 waves are probing or broken links, 5xx are our failures.',
+    targets: [promql(`sum by (http_response_status_code) (${RATE()})`, '{{http_response_status_code}}')],
+    fieldConfig: { custom: { stacking: { mode: 'normal' }, fillOpacity: 30 } },
+  });
+  d.panel({
+    title: 'Share of traffic dropped as noise',
+    type: 'timeseries',
+    unit: 'percentunit',
+    description:
+      'Share of requests the noise rules dropped (health checks, static files, service workers) or sampled out (polling). Those requests export NO span, ' +
+      `so span metrics cannot count them: this panel needs the instrumentation counter ${NOISE_DROPPED} (proposed; label reason). ` +
+      'Until the app exports it, this panel shows "No data".',
+    targets: [
+      promql(
+        `sum by (reason) (rate(${NOISE_DROPPED}{service_name=~"$service"}[$__rate_interval])) / ignoring(reason) group_left ` +
+          `(sum(rate(${NOISE_DROPPED}{service_name=~"$service"}[$__rate_interval])) + sum(rate(${CALLS}{service_name=~"$service", span_kind="SPAN_KIND_SERVER"}[$__rate_interval])))`,
+        '{{reason}}',
+      ),
+    ],
+    fieldConfig: { custom: { stacking: { mode: 'normal' }, fillOpacity: 30 } },
+  });
+  d.row('Latency');
+  for (const [q, extra] of [
+    [0.5, 'the typical request'],
+    [0.95, 'what one request in twenty waits; dots are exemplars that open the trace of a slow request'],
+    [0.99, 'the tail, where timeouts and lock waits show'],
+  ] as const) {
+    d.panel({
+      title: `p${Math.round(q * 100)} latency by route`,
+      type: 'timeseries',
+      unit: 'ms',
+      w: 8,
+      description: `How long requests take per route at the ${Math.round(q * 100)}th percentile: ${extra}.`,
+      targets: [promql(quantile(q), '{{http_route}}', { exemplar: q === 0.95 })],
+    });
+  }
+  d.row('Top routes');
+  d.panel({
+    title: 'Top routes by volume',
+    type: 'bargauge',
+    description: 'Which routes receive the most requests in the selected time range.',
+    targets: [promql(`topk(10, sum by (http_route) (increase(${CALLS}{${SEL}}[$__range])))`, '{{http_route}}', { instant: true })],
+    options: { orientation: 'horizontal', displayMode: 'gradient', reduceOptions: { calcs: ['lastNotNull'], values: false } },
+  });
+  d.panel({
+    title: 'Top routes by bytes sent',
+    type: 'timeseries',
+    unit: 'decbytes',
+    description:
+      'Which routes send the most response bytes (span attribute http.response.body.size). Span metrics carry no body size, so this is a TraceQL ' +
+      'metrics query over the traces Tempo STORES: tail sampling keeps every error, slow, denied and audited request but only ~10% of the rest, ' +
+      'so absolute numbers are a lower bound and routine routes are under-counted about tenfold; use it to rank routes, not to bill bytes.',
+    targets: [
+      traceql(
+        '{ resource.service.name =~ "$service" && kind = server && span.http.response.body.size > 0 } | sum_over_time(span.http.response.body.size) by (span.http.route)',
+        { metrics: 'range' },
+      ),
+    ],
+    datasource: TEMPO,
+  });
+  d.row('Traces behind the numbers');
+  d.panel({
+    title: 'Failed requests (traces)',
+    type: 'table',
+    description: 'The latest server requests that failed (span status error or HTTP 5xx); click a trace id to open the whole request in Tempo.',
+    targets: [traceql('{ resource.service.name =~ "$service" && kind = server && status = error }', { limit: 50 })],
+    datasource: TEMPO,
+  });
+  d.panel({
+    title: 'Slow requests (traces, > 1 s)',
+    type: 'table',
+    description: 'The latest server requests slower than one second (all kept by tail sampling); click a trace id to see where the time went.',
+    targets: [traceql('{ resource.service.name =~ "$service" && kind = server && duration > 1s }', { limit: 50 })],
+    datasource: TEMPO,
+  });
+  d.panel({
+    title: 'Denied requests (traces, 401/403)',
+    type: 'table',
+    w: 24,
+    description: 'The latest requests refused for authentication or authorization, with the user and client address on their spans.',
+    targets: [traceql('{ resource.service.name =~ "$service" && kind = server && (span.http.response.status_code = 401 || span.http.response.status_code = 403) }', { limit: 50 })],
+    datasource: TEMPO,
+  });
+  return d.toJSON();
+}
