@@ -53,7 +53,7 @@ export function adminRoutes(router: Router, fleet: Fleet, auth: Auth): void {
     const before = targets.map((d) => ({ id: d.id, status: d.status }));
     targets.forEach((d: Device) => (d.status = status));
     audit.record('BULK_OPERATION', {
-      resourceType: 'device', resourceId: null,
+      resourceType: 'device',
       details: { operation: `device_status_update:${status}`, target_type: 'device', affected_records: targets.length, filters: locationId ? { locationId } : {} },
       oldValue: before, newValue: { status }, affectedRecords: targets.length,
     });
@@ -68,7 +68,7 @@ export function adminRoutes(router: Router, fleet: Fleet, auth: Auth): void {
     const before = targets.map((p) => ({ id: p.id, price_cents: p.priceCents }));
     for (const p of targets) p.priceCents = Math.round(p.priceCents * (1 + percent / 100));
     audit.record('BULK_OPERATION', {
-      resourceType: 'product', resourceId: null,
+      resourceType: 'product',
       details: { operation: `price_update:${percent}%`, target_type: 'product', affected_records: targets.length, filters: { category } },
       oldValue: before, newValue: targets.map((p) => ({ id: p.id, price_cents: p.priceCents })), affectedRecords: targets.length,
     });
@@ -77,7 +77,7 @@ export function adminRoutes(router: Router, fleet: Fleet, auth: Auth): void {
 
   // Opening the activity monitor is audited; the dashboard's polling of it is not (it is noise, sampled by cvd-activity).
   router.on('GET', '/api/admin/activity', auth.guard(['admin', 'manager'], () => {
-    audit.record('VIEW_ACTIVITY_MONITOR', { resourceType: 'activity_monitor', resourceId: null, details: { view: 'overview' } });
+    audit.record('VIEW_ACTIVITY_MONITOR', { resourceType: 'activity_monitor', details: { view: 'overview' } });
     return { json: { devices: fleet.devices.size, openOrders: [...fleet.orders.values()].filter((o) => o.status !== 'completed').length } };
   }));
   router.on('GET', '/api/admin/activity/alerts', auth.guard(['admin', 'manager'], () => {

@@ -85,11 +85,7 @@ export function financeRoutes(router: Router, fleet: Fleet, auth: Auth): void {
     const body = format === 'csv'
       ? ['date,device,units,revenue', ...rows.map((r) => `${r.date},${r.device},${r.units},${(r.revenueCents / 100).toFixed(2)}`)].join('\n') + '\n'
       : pdf(`Sales ${from} to ${to}`, [`rows: ${rows.length}`, `revenue: ${(rows.reduce((n, r) => n + r.revenueCents, 0) / 100).toFixed(2)}`]);
-    audit.record('DATA_EXPORT', {
-      resourceType: 'report', resourceId: 'sales',
-      details: { dataset: 'sales_report', format, record_count: rows.length, filters: status ? { status } : {}, date_range: { from, to } },
-      affectedRecords: rows.length,
-    });
+    audit.dataExport({ dataset: 'sales_report', format, recordCount: rows.length, filters: status ? { status } : {}, dateRange: { from, to } });
     return {
       body,
       headers: {
