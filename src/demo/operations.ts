@@ -73,7 +73,8 @@ export function operations(client: Client, people: People, rand: () => number) {
     [1, () => client.send(manager(), 'POST', `/api/routes/${id('rte', 1 + int(5))}/stops`, { json: { deviceId: device(), position: 1 }, audit: 'ROUTE_STOP_ADD' })],
     [1, () => client.send(people.alice, 'PUT', '/api/settings/low_stock_threshold', { json: { value: 3 + int(5) }, audit: 'CONFIG_CHANGE' })],
     [2, () => client.send(people.victor, 'GET', '/api/devices/' + device())],
-    [1, () => client.send(people.victor, 'PUT', `/api/products/${product()}/price`, { json: { priceCents: 1 } })], // 403: a viewer
+    // Refused (403) while Victor is a viewer; after his escalation to admin it goes through, and is audited.
+    [1, () => client.send(people.victor, 'PUT', `/api/products/${product()}/price`, { json: { priceCents: 99 }, audit: 'PRICE_CHANGE' })],
   ];
   const total = weighted.reduce((n, [w]) => n + w, 0);
 

@@ -38,7 +38,7 @@ export function formatSummary(s: DemoSummary): string {
     byAddress.set(key, entry);
   }
   for (const [address, e] of byAddress) {
-    row('failed logins', `${address}: attempt ${e.attempts} of ${e.max} allowed, user ${[...e.users].join(', ') || '?'}`);
+    row('failed logins', `${e.attempts} from ${address} for user ${[...e.users].join(', ') || '?'} (more than ${e.max} locks the account)`);
   }
   row('large export', `${n(sim.largeExport.records)} records (${n(Math.round(sim.largeExport.bytes / 1024))} KB)`);
   row('chain verification', `${s.verification.ok ? 'OK' : 'FAILED'}: ${s.verification.message}`);

@@ -20,7 +20,7 @@ export function adminRoutes(router: Router, fleet: Fleet, auth: Auth): void {
     target.roles = [role];
     audit.record('PERMISSION_CHANGE', {
       resourceType: 'user', resourceId: target.id,
-      details: { target_user_id: target.id, old_role: before, new_role: role },
+      details: { target_user_id: target.username, old_role: before, new_role: role },
       oldValue: { roles: before.split(',') }, newValue: { roles: target.roles },
     });
     return { json: { id: target.id, username: target.username, roles: target.roles } };
