@@ -3,7 +3,8 @@
  * here or in instrumentation/, so moving to SDK 3.x is a contained change.
  */
 import { diag, DiagConsoleLogger, DiagLogLevel } from '@opentelemetry/api';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OTLPJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OTLPProtobufTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { BatchSpanProcessor, ConsoleSpanExporter, ParentBasedSampler } from '@opentelemetry/sdk-trace-base';
@@ -63,7 +64,10 @@ function exporterProcessor(config: CvdActivityConfig): SpanProcessor | null {
   if (config.tracesExporter === 'none') return null;
   const exporter = config.tracesExporter === 'console'
     ? new ConsoleSpanExporter()
-    : new OTLPTraceExporter({ url: config.otlpTracesEndpoint });
+    : config.otlpProtocol === 'http/json'
+      ? new OTLPJsonTraceExporter({ url: config.otlpTracesEndpoint })
+      // Protobuf encodes straight into a buffer: less garbage per span than JSON.
+      : new OTLPProtobufTraceExporter({ url: config.otlpTracesEndpoint });
   return new BatchSpanProcessor(exporter);
 }
 

@@ -37,6 +37,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): CvdActivity
     logLevel: 'info',
     tracesExporter: 'otlp',
     otlpTracesEndpoint: 'http://localhost:4318/v1/traces',
+    otlpProtocol: 'http/protobuf',
     trustProxy: false,
     noise: {
       dropPaths: [...DEFAULT_DROP_PATHS],

@@ -135,6 +135,12 @@ export function readOtelEnv(env: NodeJS.ProcessEnv): EnvValue[] {
   if (env.OTEL_TRACES_EXPORTER) {
     out.push({ path: ['tracesExporter'], source: 'OTEL_TRACES_EXPORTER', value: env.OTEL_TRACES_EXPORTER.trim().toLowerCase() });
   }
+  const protocol = env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL?.trim()
+    ? { source: 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', value: env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL.trim().toLowerCase() }
+    : env.OTEL_EXPORTER_OTLP_PROTOCOL?.trim()
+      ? { source: 'OTEL_EXPORTER_OTLP_PROTOCOL', value: env.OTEL_EXPORTER_OTLP_PROTOCOL.trim().toLowerCase() }
+      : null;
+  if (protocol) out.push({ path: ['otlpProtocol'], ...protocol });
   const endpoint = otlpTracesEndpoint(env);
   if (endpoint) out.push(endpoint);
   if (env.OTEL_RESOURCE_ATTRIBUTES) {

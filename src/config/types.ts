@@ -86,6 +86,8 @@ export interface CvdActivityConfig {
   tracesExporter: 'otlp' | 'console' | 'none';
   /** Full URL of the OTLP/HTTP traces endpoint. */
   otlpTracesEndpoint: string;
+  /** OTLP/HTTP encoding: protobuf (the OTLP default, cheaper to encode) or JSON. */
+  otlpProtocol: 'http/protobuf' | 'http/json';
   trustProxy: TrustProxy;
   noise: NoiseConfig;
   redaction: RedactionConfig;

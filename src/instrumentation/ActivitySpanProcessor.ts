@@ -40,9 +40,12 @@ function frameworkRoute(req: RequestState['req']): string | undefined {
   return `${typeof base === 'string' ? base : ''}${route.path}`;
 }
 
+/** Server spans carry their request's state under this symbol (cheaper for the GC than a WeakMap). */
+const kSpanState = Symbol('cvd-activity.span-state');
+type SpanWithState = { [kSpanState]?: RequestState };
+
 /** Links spans to request state (filled by requestHook) and enriches them as they end. */
 export class ActivitySpanProcessor implements SpanProcessor {
-  private readonly states = new WeakMap<object, RequestState>();
   /** True when a span ended since the last flush; lets beforeExit skip flushing an empty queue. */
   dirty = false;
 
@@ -50,16 +53,21 @@ export class ActivitySpanProcessor implements SpanProcessor {
 
   /** Called from instrumentation-http's requestHook for server spans. */
   attach(span: object, state: RequestState): void {
-    this.states.set(span, state);
+    (span as SpanWithState)[kSpanState] = state;
   }
 
   onStart(_span: Span, _parentContext: Context): void {}
 
   onEnding(span: Span): void {
     try {
-      const state = this.states.get(span);
-      if (state !== undefined && state.res !== null) this.finishServerSpan(span, state, state.res);
-      else if (span.kind !== SpanKind.SERVER) this.redactUrls(span);
+      const state = (span as SpanWithState)[kSpanState];
+      if (state !== undefined) {
+        // The span waits in the export queue; it must not keep the request and response alive.
+        (span as SpanWithState)[kSpanState] = undefined;
+        if (state.res !== null) this.finishServerSpan(span, state, state.res);
+        return;
+      }
+      if (span.kind !== SpanKind.SERVER) this.redactUrls(span);
     } catch (err) {
       reportOnce('span-enrichment', 'span enrichment failed', err);
     }

@@ -89,21 +89,47 @@ function chunkBytes(chunk: unknown, encoding: unknown): number {
 
 type Emit = (this: http.Server, event: string | symbol, ...args: unknown[]) => boolean;
 
+/** Whether a request body will arrive (possibly after the handler returned). */
+function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
+}
+
+/**
+ * Body chunks are emitted by the HTTP parser, outside the handler's async
+ * context, so 'data'/'end' listeners (body parsers, and every handler that runs
+ * after them) would see no request context. Running the request's emit inside
+ * the context fixes that for every listener, at one closure per request.
+ */
+function bindEmitter(req: IncomingMessage, ctx: RequestContext): void {
+  const emit = req.emit;
+  req.emit = function boundEmit(this: IncomingMessage): boolean {
+    // eslint-disable-next-line prefer-rest-params
+    const args = arguments as unknown as Parameters<typeof emit>;
+    return runWithRequestContext(ctx, () => emit.apply(this, args));
+  } as typeof req.emit;
+}
+
 function wrapEmit(original: Emit): Emit {
-  return function emit(this: http.Server, event: string | symbol, ...args: unknown[]): boolean {
-    if (event !== 'request' || wiring === null) return original.apply(this, [event, ...args]);
+  // `arguments` is forwarded as is: emit runs for every event of every server,
+  // so the common path allocates nothing.
+  return function emit(this: http.Server, event: string | symbol, req?: unknown, res?: unknown): boolean {
+    // eslint-disable-next-line prefer-rest-params
+    const args = arguments as unknown as unknown[];
+    if (event !== 'request' || wiring === null) return original.apply(this, args as never);
     let state: RequestState | undefined;
     try {
-      state = requestState(args[0] as IncomingMessage);
+      state = requestState(req as IncomingMessage);
       if (state !== undefined) {
-        state.res = args[1] as ServerResponse;
-        (args[1] as ServerResponse & Carrier)[kState] = state;
+        state.res = res as ServerResponse;
+        (res as ServerResponse & Carrier)[kState] = state;
+        if (hasBody(req as IncomingMessage)) bindEmitter(req as IncomingMessage, state.ctx);
       }
     } catch (err) {
       reportOnce('request-state', 'could not open the request context', err);
     }
-    if (state === undefined) return original.apply(this, [event, ...args]);
-    return runWithRequestContext(state.ctx, () => original.apply(this, [event, ...args]));
+    if (state === undefined) return original.apply(this, args as never);
+    return runWithRequestContext(state.ctx, () => original.apply(this, args as never));
   };
 }
 

@@ -65,8 +65,10 @@ describe('config/loadConfig', () => {
         CVD_ACTIVITY_AUTO_MIGRATE: 'yes',
         OTEL_SDK_DISABLED: 'TRUE',
         OTEL_TRACES_EXPORTER: 'Console',
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
       },
     });
+    expect(config.otlpProtocol).to.equal('http/json');
     expect(config.otlpTracesEndpoint).to.equal('http://x:1/custom');
     expect(config.trustProxy).to.equal(2);
     expect(config.database.autoMigrate).to.equal(true);

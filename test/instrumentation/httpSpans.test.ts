@@ -1,6 +1,7 @@
 // Real HTTP servers in child processes under `--require dist/register.js`,
 // exporting to an OTLP/HTTP receiver in this process.
 import { expect } from 'chai';
+import { request as httpRequest } from 'node:http';
 import { startChildApp } from '../support/childApp';
 import type { ChildApp } from '../support/childApp';
 import { OtlpReceiver } from '../support/otlpReceiver';
@@ -111,6 +112,24 @@ describe('instrumentation: http spans of a CommonJS app under --require', functi
     expect(client.attributes['url.full']).to.match(/\/api\/devices\?api_key=REDACTED&page=3$/);
     const bytes = receiver.allBytes();
     for (const secret of [...SECRETS, 'OUTGOING-SECRET-KEY']) expect(bytes, secret).to.not.include(secret);
+  });
+
+  it('keeps the request context (user, client address) in body listeners that run after the handler returned', async () => {
+    const body = await new Promise<string>((resolve, reject) => {
+      const req = httpRequest(`${app.base}/api/body-context`, {
+        method: 'POST', headers: { 'x-user': 'u-body', 'content-type': 'text/plain', 'transfer-encoding': 'chunked' },
+      }, (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => resolve(text));
+      });
+      req.on('error', reject);
+      req.write('first part;');
+      // The second chunk reaches the server well after the handler returned.
+      setTimeout(() => req.end('second part'), 150);
+    });
+    expect(JSON.parse(body)).to.deep.equal({ size: 22, clientAddress: '127.0.0.1', user: 'u-body' });
+    expect((await spanFor('/api/body-context')).attributes).to.include({ 'user.id': 'u-body', 'http.request.method': 'POST' });
   });
 
   it('samples polling endpoints near the configured ratio (0.1)', async () => {

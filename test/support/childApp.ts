@@ -30,7 +30,9 @@ export async function startChildApp(fixture: string, mode: 'require' | 'import' 
   for (const [k, v] of Object.entries(process.env)) if (!/^(OTEL_|CVD_ACTIVITY_|NODE_OPTIONS$)/.test(k)) clean[k] = v;
   const proc = spawn(process.execPath, [...flags, join(FIXTURES, fixture)], {
     cwd: ROOT,
-    env: { ...clean, OTEL_BSP_SCHEDULE_DELAY: '100', OTEL_LOG_LEVEL: 'warn', ...env },
+    // A variable given as undefined is removed (to test defaults).
+    env: Object.fromEntries(Object.entries({ ...clean, OTEL_BSP_SCHEDULE_DELAY: '100', OTEL_LOG_LEVEL: 'warn', OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json', ...env })
+      .filter(([, v]) => v !== undefined)),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

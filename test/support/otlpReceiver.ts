@@ -44,6 +44,8 @@ function decodeAttributes(list: { key: string; value: AnyValue }[] | undefined):
 export class OtlpReceiver {
   readonly spans: ReceivedSpan[] = [];
   readonly raw: Buffer[] = [];
+  /** Content-Type of every export request. */
+  readonly contentTypes: string[] = [];
   private server: Server | null = null;
   url = '';
 
@@ -54,6 +56,13 @@ export class OtlpReceiver {
       req.on('end', () => {
         const body = Buffer.concat(chunks);
         this.raw.push(body);
+        const type = String(req.headers['content-type']);
+        this.contentTypes.push(type);
+        if (type.includes('protobuf')) {
+          // Kept raw only (protobuf strings are plain UTF-8, so secret searches still work); an empty body is a valid response.
+          res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+          return;
+        }
         try {
           this.decode(JSON.parse(body.toString('utf8')));
           res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
@@ -100,6 +109,7 @@ export class OtlpReceiver {
   reset(): void {
     this.spans.length = 0;
     this.raw.length = 0;
+    this.contentTypes.length = 0;
   }
 
   async stop(): Promise<void> {

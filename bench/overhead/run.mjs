@@ -1,0 +1,129 @@
+// Overhead of activity tracking, side by side in one run: plain node:http;
+// auto-instrumentations-node's register with its defaults; cvd-activity's
+// register. Three interleaved rounds of autocannon per route; the servers
+// export to a local OTLP sink. Writes its section of bench/RESULTS.md.
+//   node bench/overhead/run.mjs [--duration 5] [--rounds 3] [--connections 50]
+import { fork } from 'node:child_process';
+import { createServer } from 'node:http';
+import { cpus } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import autocannon from 'autocannon';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..', '..');
+const require = createRequire(import.meta.url);
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : dflt;
+};
+const DURATION = arg('duration', 5);
+const ROUNDS = arg('rounds', 3);
+const CONNECTIONS = arg('connections', 50);
+const ROUTES = [['hello-world (1 KB JSON)', '/hello'], ['50 devices (~8 KB JSON)', '/devices']];
+
+// A sink that accepts any OTLP export (traces, metrics, logs) and answers 200.
+let exportedBytes = 0;
+const sink = createServer((req, res) => {
+  req.on('data', (c) => (exportedBytes += c.length));
+  req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+});
+await new Promise((r) => sink.listen(0, '127.0.0.1', r));
+const sinkUrl = `http://127.0.0.1:${sink.address().port}`;
+
+const VARIANTS = [
+  { name: 'plain', execArgv: [] },
+  { name: 'auto-instrumentations-node', execArgv: ['--require', require.resolve('@opentelemetry/auto-instrumentations-node/register')] },
+  { name: 'cvd-activity', execArgv: ['--require', join(root, 'dist', 'register.js')] },
+];
+
+function cleanEnv() {
+  const env = {};
+  for (const [k, v] of Object.entries(process.env)) if (!/^(OTEL_|CVD_ACTIVITY_|NODE_OPTIONS$)/.test(k)) env[k] = v;
+  return { ...env, OTEL_EXPORTER_OTLP_ENDPOINT: sinkUrl, OTEL_SERVICE_NAME: 'bench', OTEL_LOG_LEVEL: 'error' };
+}
+
+async function startServer(variant) {
+  const child = fork(join(here, 'server.js'), [], { execArgv: variant.execArgv, env: cleanEnv(), stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const port = await new Promise((resolve, reject) => {
+    child.once('message', (m) => resolve(m.port));
+    child.once('exit', (code) => reject(new Error(`${variant.name} server exited (${code})`)));
+  });
+  const cpu = () => new Promise((resolve) => {
+    child.once('message', (m) => resolve(m.cpu.user + m.cpu.system));
+    child.send('cpu');
+  });
+  return { ...variant, child, port, cpu };
+}
+
+const load = (url, duration) => new Promise((resolve, reject) => {
+  autocannon({ url, connections: CONNECTIONS, duration }, (err, result) => (err ? reject(err) : resolve(result)));
+});
+
+const servers = [];
+for (const v of VARIANTS) servers.push(await startServer(v));
+const samples = {}; // `${variant}|${route}` → [{rps, p50, p99, cpuPerReq}]
+try {
+  // Warm every server and route once (JIT, lazy requires), unmeasured.
+  for (const s of servers) for (const [, path] of ROUTES) await load(`http://127.0.0.1:${s.port}${path}`, 1);
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const [label, path] of ROUTES) {
+      for (const s of servers) {
+        const before = await s.cpu();
+        const r = await load(`http://127.0.0.1:${s.port}${path}`, DURATION);
+        const cpu = (await s.cpu()) - before;
+        const done = r['2xx'];
+        const key = `${s.name}|${label}`;
+        (samples[key] ??= []).push({ rps: done / DURATION, p50: r.latency.p50, p99: r.latency.p99, cpuPerReq: cpu / done });
+        console.log(`round ${round} ${s.name.padEnd(27)} ${label.padEnd(24)} ${Math.round(done / DURATION)} req/s  p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  ${(cpu / done).toFixed(1)} µs CPU/req  errors ${r.errors + r.non2xx}`);
+      }
+    }
+  }
+} finally {
+  for (const s of servers) s.child.kill('SIGKILL');
+  sink.close();
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const m = (variant, label, field) => median(samples[`${variant}|${label}`].map((x) => x[field]));
+
+const lines = [
+  '<!-- bench:overhead -->',
+  '## Overhead: plain vs auto-instrumentations-node vs cvd-activity',
+  '',
+  `Written by \`npm run bench:overhead\` (\`node bench/overhead/run.mjs\`) on ${new Date().toISOString().slice(0, 16)}Z,`,
+  `node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}. autocannon ${CONNECTIONS} connections, ${DURATION} s per cell,`,
+  `${ROUNDS} interleaved rounds, medians. Servers export to a local OTLP/HTTP sink (${(exportedBytes / 1e6).toFixed(1)} MB received).`,
+  'Server CPU is the server process\'s own user+system time (process.cpuUsage) over the load window, divided by answered requests.',
+  'The load generator shares the machine\'s cores with the server: compare ratios, not absolute numbers.',
+  '',
+  '| route | variant | req/s | vs plain | p50 ms | p99 ms | server CPU µs/req | added CPU µs/req | added vs auto |',
+  '|---|---|---:|---:|---:|---:|---:|---:|---:|',
+];
+const verdicts = [];
+for (const [label] of ROUTES) {
+  const plainCpu = m('plain', label, 'cpuPerReq');
+  const autoAdded = m('auto-instrumentations-node', label, 'cpuPerReq') - plainCpu;
+  for (const v of VARIANTS) {
+    const cpu = m(v.name, label, 'cpuPerReq');
+    const added = cpu - plainCpu;
+    const vsAuto = v.name === 'plain' ? '' : `${(added / autoAdded).toFixed(2)}`;
+    lines.push(`| ${label} | ${v.name} | ${Math.round(m(v.name, label, 'rps'))} | ${(m(v.name, label, 'rps') / m('plain', label, 'rps')).toFixed(2)} | ${m(v.name, label, 'p50')} | ${m(v.name, label, 'p99')} | ${cpu.toFixed(1)} | ${v.name === 'plain' ? '' : added.toFixed(1)} | ${vsAuto} |`);
+  }
+  const ratio = (m('cvd-activity', label, 'cpuPerReq') - plainCpu) / autoAdded;
+  verdicts.push(`- ${label}: cvd-activity adds ${(ratio * 100).toFixed(0)}% of the CPU per request that auto-instrumentations-node adds (${ratio < 0.5 ? 'meets the target of half' : ratio < 1 ? 'less than auto-instrumentations-node, short of the target of half' : 'NOT less than auto-instrumentations-node'}).`);
+}
+lines.push('', ...verdicts, '<!-- /bench:overhead -->');
+
+const resultsPath = join(root, 'bench', 'RESULTS.md');
+const section = lines.join('\n');
+let page = existsSync(resultsPath) ? readFileSync(resultsPath, 'utf8') : '# Benchmark results\n\nEach section is written by the bench script it names; re-run a script to refresh its section.\n';
+const re = /<!-- bench:overhead -->[\s\S]*?<!-- \/bench:overhead -->/;
+page = re.test(page) ? page.replace(re, section) : `${page.trimEnd()}\n\n${section}\n`;
+writeFileSync(resultsPath, page);
+console.log(`\n${section}\n\nwritten to ${resultsPath}`);

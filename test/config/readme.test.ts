@@ -1,0 +1,28 @@
+// The README's configuration table is the user's only reference: it must name
+// every option and every variable the code reads.
+import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ENV_OPTIONS } from '../../src/config/env';
+import { configSchema } from '../../src/config/schema';
+
+describe('config: README table', () => {
+  const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('## What is and is not exported'));
+
+  it('documents every CVD_ACTIVITY_* variable and standard variable', () => {
+    const vars = [...ENV_OPTIONS.map((o) => o.env), 'CVD_ACTIVITY_CONFIG', 'OTEL_SDK_DISABLED', 'OTEL_SERVICE_NAME', 'OTEL_RESOURCE_ATTRIBUTES',
+      'OTEL_LOG_LEVEL', 'OTEL_TRACES_EXPORTER', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'OTEL_EXPORTER_OTLP_ENDPOINT',
+      'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', 'OTEL_EXPORTER_OTLP_PROTOCOL', 'DATABASE_URL'];
+    for (const v of vars) expect(section, v).to.include(`\`${v}\``);
+  });
+
+  it('documents every option key', () => {
+    const props = configSchema.properties as Record<string, { properties?: Record<string, unknown> }>;
+    for (const [key, schema] of Object.entries(props)) {
+      const subKeys = key === 'resourceAttributes' ? [] : Object.keys(schema.properties ?? {});
+      if (subKeys.length === 0) expect(section, key).to.include(`| \`${key}\``);
+      for (const sub of subKeys) expect(section, `${key}.${sub}`).to.include(`| \`${key}.${sub}\``);
+    }
+  });
+});

@@ -1,0 +1,113 @@
+// The register entry points as users run them: ESM under --import, exit
+// behaviour on signals and beforeExit, invalid configuration, double start.
+import { expect } from 'chai';
+import { startChildApp } from '../support/childApp';
+import type { ChildApp } from '../support/childApp';
+import { OtlpReceiver } from '../support/otlpReceiver';
+
+describe('register', function () {
+  this.timeout(60000);
+  const receiver = new OtlpReceiver();
+  const apps: ChildApp[] = [];
+  // Spans leave only through a flush: the batch delay is longer than any test.
+  const noTimerExport = { OTEL_BSP_SCHEDULE_DELAY: '600000' };
+
+  async function launch(fixture: string, mode: 'require' | 'import', env: NodeJS.ProcessEnv = {}): Promise<ChildApp> {
+    const app = await startChildApp(fixture, mode, { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: receiver.url, ...env });
+    apps.push(app);
+    return app;
+  }
+
+  before(() => receiver.start());
+  beforeEach(() => receiver.reset());
+  afterEach(async () => {
+    await Promise.all(apps.splice(0).map((a) => a.stop()));
+  });
+  after(() => receiver.stop());
+
+  it('gives an ESM app http spans under --import (loader hook registered)', async () => {
+    const app = await launch('esm-app.mjs', 'import', { OTEL_SERVICE_NAME: 'esm-fixture' });
+    await (await fetch(`${app.base}/api/things?token=ESM-SECRET`)).text();
+    await (await fetch(`${app.base}/api/missing`)).text();
+    await receiver.waitFor('two ESM spans', () => receiver.serverSpans().length >= 2);
+    const span = receiver.serverSpans('/api/things')[0];
+    expect(span.resource['service.name']).to.equal('esm-fixture');
+    expect(span.attributes).to.include({ 'user.id': 'esm-user', 'url.query': 'token=REDACTED', 'http.response.status_code': 200, 'activity.outcome': 'success' });
+    expect(receiver.serverSpans('/api/missing')[0].attributes['error.type']).to.equal('404');
+    expect(receiver.allBytes()).to.not.include('ESM-SECRET');
+  });
+
+  it('exports OTLP/HTTP protobuf by default, with no secret in the bytes', async () => {
+    const app = await launch('cjs-app.js', 'require', { OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: undefined });
+    await (await fetch(`${app.base}/api/devices?secret_key=PROTO-SECRET-7&page=9`, { headers: { authorization: 'Bearer PROTO-SECRET-8' } })).text();
+    await receiver.waitFor('a protobuf export', () => receiver.raw.length > 0);
+    expect(receiver.contentTypes[0]).to.equal('application/x-protobuf');
+    const bytes = receiver.allBytes();
+    expect(bytes).to.include('secret_key=REDACTED&page=9').and.include('/api/devices');
+    expect(bytes).to.not.include('PROTO-SECRET-7').and.not.include('PROTO-SECRET-8');
+  });
+
+  it('ends an app with no SIGTERM handler by SIGTERM, after flushing its spans', async () => {
+    const app = await launch('cjs-app.js', 'require', noTimerExport);
+    await (await fetch(`${app.base}/api/devices`)).text();
+    app.proc.kill('SIGTERM');
+    const ended = await app.exited;
+    expect(ended.signal).to.equal('SIGTERM');
+    // Received before the process died: the flush ran first.
+    expect(receiver.serverSpans('/api/devices')).to.have.length(1);
+  });
+
+  it('ends an app with no SIGINT handler by SIGINT', async () => {
+    const app = await launch('cjs-app.js', 'require', noTimerExport);
+    await (await fetch(`${app.base}/api/devices`)).text();
+    app.proc.kill('SIGINT');
+    expect((await app.exited).signal).to.equal('SIGINT');
+    expect(receiver.serverSpans('/api/devices')).to.have.length(1);
+  });
+
+  it('leaves an app with its own SIGTERM handler in control, and still flushes', async () => {
+    const app = await launch('cjs-app.js', 'require', { ...noTimerExport, FIXTURE_SIGTERM_HANDLER: '1' });
+    await (await fetch(`${app.base}/api/devices`)).text();
+    app.proc.kill('SIGTERM');
+    await receiver.waitFor('the flushed span', () => receiver.serverSpans('/api/devices').length === 1);
+    expect(app.stdout()).to.include('APP_HANDLER_RAN');
+    const res = await fetch(`${app.base}/api/chunked`);
+    expect(res.status).to.equal(200);
+    await res.text();
+    expect(app.proc.exitCode).to.equal(null);
+  });
+
+  it('flushes on beforeExit and lets a finished script exit normally', async () => {
+    const app = await launch('oneshot.js', 'require', noTimerExport);
+    const ended = await app.exited;
+    expect(ended).to.deep.equal({ code: 0, signal: null });
+    expect(receiver.serverSpans('/api/once')).to.have.length(1);
+  });
+
+  it('keeps serving with one clear stderr line when the configuration is invalid', async () => {
+    const app = await launch('cjs-app.js', 'require', { CVD_ACTIVITY_NOISE_SAMPLE_RATIO: '2', OTEL_TRACES_EXPORTER: 'jaeger' });
+    const res = await fetch(`${app.base}/api/devices`);
+    expect(res.status).to.equal(200);
+    await res.text();
+    const lines = app.stderr().split('\n').filter((l) => l.trim() !== '');
+    expect(lines).to.have.length(1);
+    expect(lines[0]).to.include('cvd-activity: invalid configuration')
+      .and.include('noise.sampleRatio (from env CVD_ACTIVITY_NOISE_SAMPLE_RATIO) is 2: allowed a number from 0 to 1')
+      .and.include('tracesExporter (from env OTEL_TRACES_EXPORTER) is "jaeger"')
+      .and.include('runs without activity tracking');
+  });
+
+  it('makes a second start() a no-op that warns and returns the first handle', async () => {
+    const app = await launch('cjs-app.js', 'require', { OTEL_SERVICE_NAME: 'first', FIXTURE_DOUBLE_START: '1' });
+    expect(app.stdout()).to.include('SECOND_START active=true service=first');
+    expect(app.stderr()).to.include('start() called again');
+    await (await fetch(`${app.base}/api/devices?n=1`)).text();
+    await (await fetch(`${app.base}/api/devices?n=2`)).text();
+    await receiver.waitFor('two spans', () => receiver.serverSpans('/api/devices').length >= 2);
+    await (await fetch(`${app.base}/api/chunked`)).text();
+    await receiver.waitFor('the last span', () => receiver.serverSpans('/api/chunked').length >= 1);
+    // One SDK: each request produced exactly one span, all from the first configuration.
+    expect(receiver.serverSpans('/api/devices')).to.have.length(2);
+    expect(receiver.spans.every((s) => s.resource['service.name'] === 'first')).to.equal(true);
+  });
+});
