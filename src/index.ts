@@ -5,6 +5,21 @@
 export { setUser, setErrorCode, markActivity } from './audit/context';
 export type { UserInfo, ActivityType } from './audit/context';
 export type { AuditEvent, AuditSink, AuditActor, AuditSeverity, AuditOutcome, AuditPersonalData } from './audit/types';
+export { audit, AuditValidationError, AuditDefinitionError, AuditShutdownError, MemoryAuditSink } from './audit/index';
+/** The built-in action catalog (read-only): schemas, severities and an example call per action. */
+export { builtinCatalog as auditCatalog } from './audit/index';
+export type {
+  ActionName,
+  ActionDefinition,
+  ActorOverride,
+  AuditFieldError,
+  CustomAuditActions,
+  DetailsOf,
+  LoginFailedInput,
+  RecordEnvelope,
+  RecordFields,
+  TypedActionDefinition,
+} from './audit/index';
 export type { CvdActivityConfig, CvdActivityOptions } from './config/types';
 export { start } from './start';
 export type { ActivityHandle, StartOptions } from './start';

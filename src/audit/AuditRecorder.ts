@@ -48,6 +48,8 @@ export interface LoginFailedInput {
 
 /** Records audit events for one running instance of cvd-activity. */
 export class AuditRecorder {
+  /** Name shown when flushing or shutting it down fails (start()'s lifecycle participants). */
+  readonly name = 'cvd-activity audit recorder';
   readonly registry: ActionRegistry;
   private readonly sink: AuditSink;
   private readonly config: AuditRecorderConfig;
@@ -131,9 +133,17 @@ export class AuditRecorder {
   }
 
   private build(action: string, fields: unknown, capture: CallCapture, strict: boolean): AuditEvent {
-    const registered = this.registry.get(action);
-    const hint = registered ? undefined : this.registry.suggest(action);
-    const { event, errors, unknownAction } = buildEvent(action, registered, fields, capture, this.settings, hint);
+    let built: ReturnType<typeof buildEvent>;
+    try {
+      const registered = this.registry.get(action);
+      const hint = registered ? undefined : this.registry.suggest(action);
+      built = buildEvent(action, registered, fields, capture, this.settings, hint);
+    } catch (err) {
+      // A bug of ours must not cost the app its event: keep what is certain, say what failed.
+      if (strict) throw err;
+      built = buildEvent(String(action), undefined, { details: { _unprocessable: String(err) } }, capture, this.settings);
+    }
+    const { event, errors, unknownAction } = built;
     if (errors.length > 0) {
       if (strict) throw new AuditValidationError(unknownAction ? 'ERR_AUDIT_UNKNOWN_ACTION' : 'ERR_AUDIT_INVALID_EVENT', action, errors);
       event.schemaErrors = errors.map(formatFieldError);

@@ -7,14 +7,15 @@
 import { diag } from '@opentelemetry/api';
 import type { ActionDefinition } from './ActionRegistry';
 import { defaultActionRegistry } from './ActionRegistry';
-import { captureCall } from './AuditRecorder';
-import type { AuditRecorder, LoginFailedInput } from './AuditRecorder';
+import { captureCall, createAuditRecorder } from './AuditRecorder';
+import type { AuditRecorder, AuditRecorderConfig, LoginFailedInput } from './AuditRecorder';
 import type { CallCapture } from './buildEvent';
 import type { ActionName } from './catalog/index';
 import type { FromSchema, JsonSchema } from './catalog/schema';
 import { LoginFailureCounter } from './LoginFailureCounter';
 import { toJsonSafe } from './normalize';
 import type { RecordArgs, RecordEnvelope, RecordFieldsWith } from './recordTypes';
+import type { AuditSink } from './types';
 
 /** Events kept before a recorder is installed; beyond it, calls are counted and reported, not kept. */
 export const PRE_START_BUFFER_MAX = 10_000;
@@ -46,6 +47,17 @@ export function installAuditRecorder(recorder: AuditRecorder): void {
     droppedBeforeStart = 0;
   }
   preStartLogins = undefined;
+}
+
+/**
+ * start()'s one call: a recorder for `config` writing into `sink`, installed
+ * (pre-start events replayed). Returns it: a lifecycle participant whose
+ * shutdown() stops recording, then shuts the sink down.
+ */
+export function installAuditSink(sink: AuditSink, config: AuditRecorderConfig): AuditRecorder {
+  const recorder = createAuditRecorder({ config, sink });
+  installAuditRecorder(recorder);
+  return recorder;
 }
 
 /** The recorder `audit` delegates to, if one is installed. */

@@ -42,9 +42,13 @@ const OUTCOMES: readonly AuditOutcome[] = ['success', 'failure'];
 export function buildEvent(name: string, action: RegisteredAction | undefined, rawFields: unknown, capture: CallCapture, settings: BuildSettings, hint?: string): BuiltEvent {
   const errors: AuditFieldError[] = [];
   const maxStringLength = settings.maxFieldBytes;
-  const fields = (rawFields !== null && typeof rawFields === 'object' ? toJsonSafe(rawFields, { maxStringLength }) : {}) as Record<string, unknown>;
-  if (rawFields !== undefined && (rawFields === null || typeof rawFields !== 'object' || Array.isArray(rawFields))) {
+  const copied = rawFields === undefined ? {} : toJsonSafe(rawFields, { maxStringLength });
+  let fields: Record<string, unknown>;
+  if (isPlainObject(copied)) {
+    fields = copied;
+  } else {
     errors.push({ path: '/', rule: 'type', message: 'fields must be an object' });
+    fields = { details: { _value: copied } };
   }
   if (!action) errors.push({ path: '/action', rule: 'enum', message: `'${name}' is not a known action${hint ? `; use ${hint}` : ''}` });
 
@@ -81,11 +85,13 @@ export function buildEvent(name: string, action: RegisteredAction | undefined, r
 
   const personalFields: Record<string, string> = {};
   const personal = action?.spec.personal ?? [];
+  // One serialization decides for the usual small details: if all of it fits one field's cap, every field does.
+  const allFit = (JSON.stringify(details) ?? '').length * 3 <= maxFieldBytes;
   const kept: Record<string, unknown> = {};
   for (const key of Object.keys(details)) {
     const value = details[key];
     if (personal.includes(key)) personalFields[key] = capField(typeof value === 'string' ? value : JSON.stringify(value), maxFieldBytes) as string;
-    else setOwn(kept, key, capField(value, maxFieldBytes));
+    else setOwn(kept, key, allFit ? value : capField(value, maxFieldBytes));
   }
 
   const event: AuditEvent = {

@@ -26,10 +26,10 @@ const logSeverity: Record<AuditSeverity, SeverityNumber> = {
   critical: SeverityNumber.ERROR,
 };
 
-let tracer: Tracer | undefined;
+// Looked up per use, not cached: a cached proxy tracer stays bound to the
+// provider it first saw, and start()/shutdown() may replace the provider.
 function auditTracer(): Tracer {
-  // The global provider is a proxy: a tracer taken before the SDK starts follows it once it does.
-  return (tracer ??= trace.getTracer(sc.AUDIT_SCOPE_NAME));
+  return trace.getTracer(sc.AUDIT_SCOPE_NAME);
 }
 
 /**

@@ -6,6 +6,8 @@
 
 /** Deepest nesting kept; deeper values become a marker (an audit row is not a dump). */
 const MAX_DEPTH = 24;
+/** Longest array kept; the rest is counted in a marker item. */
+const MAX_ARRAY_ITEMS = 10_000;
 
 /** Marker appended to a string cut at the size limit. */
 export const TRUNCATION_MARKER = '…[truncated]';
@@ -30,7 +32,7 @@ function copy(value: unknown, options: NormalizeOptions, seen: Set<object>, dept
     case 'string':
       return value.length > options.maxStringLength ? value.slice(0, options.maxStringLength) + TRUNCATION_MARKER : value;
     case 'number':
-      return Number.isFinite(value) ? value : null;
+      return Number.isFinite(value) ? value + 0 : null; // +0 turns -0 into 0, as JSON does
     case 'boolean':
       return value;
     case 'bigint':
@@ -54,7 +56,7 @@ function copy(value: unknown, options: NormalizeOptions, seen: Set<object>, dept
   if (obj instanceof Error) return { name: obj.name, message: obj.message };
   seen.add(obj);
   try {
-    if (Array.isArray(obj)) return obj.map((v) => copy(v, options, seen, depth + 1));
+    if (Array.isArray(obj)) return copyArray(obj, options, seen, depth);
     if (obj instanceof Map) return copyEntries(obj.entries(), options, seen, depth);
     if (obj instanceof Set) return Array.from(obj, (v) => copy(v, options, seen, depth + 1));
     const toJSON = (obj as { toJSON?: unknown }).toJSON;
@@ -63,6 +65,15 @@ function copy(value: unknown, options: NormalizeOptions, seen: Set<object>, dept
   } finally {
     seen.delete(obj);
   }
+}
+
+function copyArray(arr: unknown[], options: NormalizeOptions, seen: Set<object>, depth: number): unknown[] {
+  // Holes become null (as in JSON); a sparse array of length 1e9 must not become a loop of 1e9.
+  const n = Math.min(arr.length, MAX_ARRAY_ITEMS);
+  const out = new Array<unknown>(n);
+  for (let i = 0; i < n; i++) out[i] = copy(safeCall(() => arr[i]), options, seen, depth + 1);
+  if (arr.length > n) out.push(`[${arr.length - n} more items]`);
+  return out;
 }
 
 function copyEntries(entries: Iterable<[unknown, unknown]>, options: NormalizeOptions, seen: Set<object>, depth: number): Record<string, unknown> {
@@ -109,21 +120,31 @@ export function jsonBytes(value: unknown): number {
 }
 
 /**
- * `value` itself when its JSON fits `maxBytes`, else a marker object with a
- * UTF-8-safe prefix of the JSON: too large is cut, never dropped.
+ * `value` itself when its JSON fits `maxBytes`, else a cut version that does:
+ * a string keeps a UTF-8-safe prefix plus a marker, anything else becomes a
+ * marker object with a prefix of its JSON. Too large is cut, never dropped.
  */
 export function capField(value: unknown, maxBytes: number): unknown {
   if (value === null || typeof value === 'number' || typeof value === 'boolean') return value;
-  if (typeof value === 'string') {
-    if (value.length * 3 <= maxBytes || Buffer.byteLength(value, 'utf8') <= maxBytes) return value;
-    return utf8Prefix(value, maxBytes - 16) + TRUNCATION_MARKER;
-  }
   const json = JSON.stringify(value) ?? 'null';
-  // A JSON string of n UTF-16 units has at most 3n UTF-8 bytes: most values skip the exact count.
+  // JSON of n UTF-16 units has at most 3n UTF-8 bytes: most values skip the exact count.
   if (json.length * 3 <= maxBytes) return value;
   const bytes = Buffer.byteLength(json, 'utf8');
   if (bytes <= maxBytes) return value;
-  return { _truncated: true, _originalBytes: bytes, _preview: utf8Prefix(json, maxBytes - 128) + TRUNCATION_MARKER };
+  const source = typeof value === 'string' ? value : json;
+  const make = (budget: number): unknown =>
+    typeof value === 'string'
+      ? utf8Prefix(source, budget) + TRUNCATION_MARKER
+      : { _truncated: true, _originalBytes: bytes, _preview: utf8Prefix(source, budget) + TRUNCATION_MARKER };
+  // Escaping (quotes, backslashes, control characters) can grow the prefix; shrink until it fits.
+  let budget = maxBytes - 96;
+  for (let i = 0; i < 8 && budget > 0; i++) {
+    const candidate = make(budget);
+    const over = jsonBytes(candidate) - maxBytes;
+    if (over <= 0) return candidate;
+    budget -= Math.max(over, Math.ceil(budget / 8));
+  }
+  return make(0);
 }
 
 /** The longest prefix of `text` that fits `maxBytes` of UTF-8, without a split character. */

@@ -14,8 +14,8 @@ import { serviceOrderActions } from './serviceOrder';
 import { trackedActions } from './tracked';
 import type { ActionSpec, FromSchema } from './schema';
 
-/** Every built-in action, by name, in the order the docs list them. */
-export const builtinCatalog = {
+/** Every built-in action, by name, in the order the docs list them (deeply frozen: it is public). */
+export const builtinCatalog = deepFreeze({
   ...trackedActions,
   ...deviceActions,
   ...planogramActions,
@@ -24,7 +24,15 @@ export const builtinCatalog = {
   ...financialActions,
   ...routeActions,
   ...securityActions,
-} as const;
+} as const);
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}
 
 /** The groups as the docs present them (title → actions). */
 export const catalogGroups: ReadonlyArray<{ title: string; actions: Readonly<Record<string, ActionSpec>> }> = [

@@ -1,0 +1,28 @@
+import { expect } from 'chai';
+import { LoginFailureCounter } from '../../src/audit/LoginFailureCounter';
+
+describe('audit/LoginFailureCounter', () => {
+  it('counts within a sliding window and forgets what slid out', () => {
+    let now = 0;
+    const counter = new LoginFailureCounter({ windowMs: 300_000, now: () => now });
+    expect([counter.hit('a'), counter.hit('a'), counter.hit('b')]).to.deep.equal([1, 2, 1]);
+    now = 200_000;
+    expect(counter.hit('a')).to.equal(3);
+    now = 320_000; // the first two (t=0) are out, the one at t=200 s is in
+    expect(counter.hit('a')).to.equal(2);
+    now = 10_000_000;
+    expect(counter.hit('a')).to.equal(1);
+  });
+
+  it('keeps at most maxKeys keys, evicting the least recently failed', () => {
+    const counter = new LoginFailureCounter({ windowMs: 60_000, maxKeys: 100, now: () => 5 });
+    counter.hit('keep');
+    for (let i = 0; i < 1000; i++) {
+      counter.hit(`attacker-${i}`);
+      if (i % 50 === 0) counter.hit('keep'); // recently failed again: stays
+    }
+    expect(counter.size).to.equal(100);
+    expect(counter.hit('keep')).to.equal(22);
+    expect(counter.hit('attacker-0')).to.equal(1); // evicted, counted afresh
+  });
+});
