@@ -4,24 +4,27 @@
  * audit_log (and their personal data into audit_personal) and advances the head.
  */
 import { hostname } from 'node:os';
+import { once } from 'node:events';
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { finished, pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import type { PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { copyField, copyTextArray } from './copy';
-import { StoreError, toStoreError } from './errors';
-import { chainHash } from './HashChain';
-import type { ChainRow } from './HashChain';
-import { checkName, DEFAULT_SCHEMA, quoteIdent } from './identifiers';
-import { prepareRow } from './rows';
-import type { PreparedRow } from './rows';
+import { StoreDataError, StoreError, toStoreError } from './errors';
+import { chainHash, PiiHasher } from './HashChain';
+import type { ChainLink, ChainRow } from './HashChain';
+import { checkName, DEFAULT_SCHEMA, quoteIdent, quoteLiteral } from './identifiers';
+import { completeRow, identifyRow } from './rows';
+import type { IdentifiedRow, PreparedRow } from './rows';
 import type { AuditRecord, AuditWriter, BatchResult, PgAuditWriterOptions } from './types';
 
 const LOG_COLUMNS = 'event_id, created_at, recorded_at, action, category, severity, outcome, reason, actor_type, user_id, user_role, '
   + 'session_id, resource_type, resource_id, details, old_value, new_value, affected_records, trace_id, span_id, service_name, '
   + 'schema_valid, schema_errors, pii_hmac, stream_id, seq, prev_hash, hash';
 const MAX_REPLAY_ATTEMPTS = 3;
+/** COPY data is sent in pieces of about this size, so the server works while the next piece is hashed. */
+const COPY_CHUNK_CHARS = 64 * 1024;
 
 /** Creates the Postgres writer of one hash-chain stream. */
 export function createPgAuditWriter(options: PgAuditWriterOptions): AuditWriter {
@@ -33,7 +36,7 @@ class PgAuditWriter implements AuditWriter {
   private readonly pool: pg.Pool;
   private readonly ownPool: boolean;
   private readonly s: string;
-  private readonly piiKey: Buffer;
+  private readonly pii: PiiHasher;
   private readonly host: string;
   private readonly pid: number;
   private readonly quiet: <T>(work: () => Promise<T>) => Promise<T>;
@@ -50,7 +53,7 @@ class PgAuditWriter implements AuditWriter {
     }
     this.streamId = o.streamId;
     this.s = quoteIdent(checkName('schema', o.schema ?? DEFAULT_SCHEMA));
-    this.piiKey = o.piiKey;
+    this.pii = new PiiHasher(o.piiKey);
     this.host = o.host ?? hostname();
     this.pid = o.pid ?? process.pid;
     this.quiet = o.runQuietly ?? ((work) => work());
@@ -70,28 +73,28 @@ class PgAuditWriter implements AuditWriter {
     if (this.closed) throw new StoreError(`audit writer of stream ${this.streamId} is closed: cannot write after close()`);
     if (records.length === 0) return { inserted: 0, duplicates: 0 };
     const fallbackMs = Date.now();
-    const prepared: PreparedRow[] = [];
+    const identified: IdentifiedRow[] = [];
     const seen = new Set<string>();
     for (const record of records) {
-      const row = prepareRow(record, this.piiKey, fallbackMs);
+      const row = identifyRow(record, fallbackMs);
       const key = `${row.eventId}|${row.createdMs}`;
       if (seen.has(key)) continue; // the same event twice in one batch
       seen.add(key);
-      prepared.push(row);
+      identified.push(row);
     }
-    const inBatchDuplicates = records.length - prepared.length;
+    const inBatchDuplicates = records.length - identified.length;
     return this.quiet(async () => {
       try {
-        await this.ensurePartitions(prepared);
+        await this.ensurePartitions(identified);
       } catch (err) {
         throw toStoreError(err, 'creating audit_log partitions');
       }
       for (let attempt = 1; ; attempt++) {
         try {
-          const result = await this.writeOnce(prepared);
+          const result = await this.writeOnce(identified);
           return { inserted: result.inserted, duplicates: result.duplicates + inBatchDuplicates };
         } catch (err) {
-          const e = toStoreError(err, `writing a batch of ${prepared.length} audit events`);
+          const e = toStoreError(err, `writing a batch of ${identified.length} audit events`);
           // Another process committed one of these events meanwhile: the next
           // attempt finds it stored and skips it.
           if (e.sqlState === '23505' && attempt < MAX_REPLAY_ATTEMPTS) continue;
@@ -108,7 +111,7 @@ class PgAuditWriter implements AuditWriter {
   }
 
   /** Creates the monthly partitions this batch needs that this writer has not seen yet. */
-  private async ensurePartitions(rows: readonly PreparedRow[]): Promise<void> {
+  private async ensurePartitions(rows: readonly IdentifiedRow[]): Promise<void> {
     const missing = new Map<string, string>();
     for (const row of rows) {
       const month = row.createdAt.slice(0, 7);
@@ -119,45 +122,34 @@ class PgAuditWriter implements AuditWriter {
     for (const month of missing.keys()) this.months.add(month);
   }
 
-  private async writeOnce(rows: readonly PreparedRow[]): Promise<BatchResult> {
+  private async writeOnce(rows: readonly IdentifiedRow[]): Promise<BatchResult> {
     const client = await this.pool.connect();
     let failure: unknown;
     const onError = (err: Error) => { failure ??= err; };
     client.on('error', onError); // a socket error between queries must not crash the host app
     try {
-      await client.query('BEGIN');
-      if (!this.streamRegistered) {
-        await client.query(`INSERT INTO ${this.s}.audit_streams (stream_id, host, pid) VALUES ($1, $2, $3) ON CONFLICT (stream_id) DO NOTHING`,
-          [this.streamId, this.host, this.pid]);
-      }
-      const head = await client.query<{ head_seq: string; head_hash: string | null }>(
-        `SELECT head_seq, head_hash FROM ${this.s}.audit_streams WHERE stream_id = $1 FOR UPDATE`, [this.streamId]);
-      const fresh = await this.withoutStored(client, rows);
-      let seq = Number(head.rows[0]!.head_seq);
-      let prevHash = head.rows[0]!.head_hash;
+      // Round trips dominate on a busy host, so statements whose values are
+      // safe to inline (validated UUIDs, ISO times, hex, integers, quoted
+      // literals) go to the server together: open + lock + dedupe in one trip.
+      const stream = quoteLiteral(this.streamId);
+      const opening = await client.query(`BEGIN;${this.streamRegistered ? '' : `
+        INSERT INTO ${this.s}.audit_streams (stream_id, host, pid) VALUES (${stream}, ${quoteLiteral(this.host)}, ${this.pid})
+          ON CONFLICT (stream_id) DO NOTHING;`}
+        SELECT head_seq, head_hash FROM ${this.s}.audit_streams WHERE stream_id = ${stream} FOR UPDATE;
+        ${this.storedQuery(rows)}`) as unknown as pg.QueryResult[];
+      const head = opening[opening.length - 2]!.rows[0] as { head_seq: string; head_hash: string | null };
+      const fresh = withoutStored(rows, opening[opening.length - 1]!.rows as Array<{ id: string; at: Date }>);
       if (fresh.length > 0) {
-        const recordedAt = new Date().toISOString();
-        let log = '';
-        let personal = '';
-        for (const row of fresh) {
-          seq += 1;
-          const chained: ChainRow = { ...row, streamId: this.streamId, seq, prevHash, recordedAt };
-          const hash = chainHash(chained);
-          log += logLine(chained, hash);
-          if (row.personal) {
-            const p = row.personal;
-            personal += `${row.eventId}\t${row.createdAt}\t${copyField(p.clientAddress)}\t${copyField(p.userAgent)}\t${copyField(p.fields)}\n`;
-          }
-          prevHash = hash;
-        }
-        await copyInto(client, `COPY ${this.s}.audit_log (${LOG_COLUMNS}) FROM STDIN`, log);
+        const link: ChainLink = { streamId: this.streamId, seq: Number(head.head_seq), prevHash: head.head_hash };
+        const personal = await this.copyChained(client, fresh, link);
         if (personal) {
-          await copyInto(client, `COPY ${this.s}.audit_personal (event_id, created_at, client_address, user_agent, fields) FROM STDIN`, personal);
+          await copyInto(client, `COPY ${this.s}.audit_personal (event_id, client_address, user_agent, fields) FROM STDIN`, personal);
         }
-        await client.query(`UPDATE ${this.s}.audit_streams SET head_seq = $2, head_hash = $3, host = $4, pid = $5, updated_at = now() WHERE stream_id = $1`,
-          [this.streamId, seq, prevHash, this.host, this.pid]);
+        await client.query(`UPDATE ${this.s}.audit_streams SET head_seq = ${link.seq}, head_hash = ${quoteLiteral(link.prevHash!)},
+          host = ${quoteLiteral(this.host)}, pid = ${this.pid}, updated_at = now() WHERE stream_id = ${stream}; COMMIT`);
+      } else {
+        await client.query('COMMIT');
       }
-      await client.query('COMMIT');
       this.streamRegistered = true;
       return { inserted: fresh.length, duplicates: rows.length - fresh.length };
     } catch (err) {
@@ -170,31 +162,78 @@ class PgAuditWriter implements AuditWriter {
     }
   }
 
-  /** The rows whose (event id, event time) is not stored yet. */
-  private async withoutStored(client: PoolClient, rows: readonly PreparedRow[]): Promise<readonly PreparedRow[]> {
+  /**
+   * Completes, chains and COPYs the rows, a chunk at a time, so the server
+   * inserts one chunk while the next is hashed. Advances `link` to the last
+   * row; returns the COPY text of their personal data.
+   */
+  private async copyChained(client: PoolClient, rows: readonly IdentifiedRow[], link: ChainLink): Promise<string> {
+    const copy = client.query(copyFrom(`COPY ${this.s}.audit_log (${LOG_COLUMNS}) FROM STDIN`));
+    const done = finished(copy);
+    done.catch(() => {}); // awaited below; an early failure must not be an unhandled rejection
+    const recordedAt = new Date().toISOString();
+    let personal = '';
+    let chunk = '';
+    try {
+      for (let i = 0; i < rows.length; i++) {
+        let row: PreparedRow;
+        try {
+          row = completeRow(rows[i]!, this.pii);
+        } catch (err) {
+          throw new StoreDataError(`audit event ${rows[i]!.eventId} cannot be encoded: ${(err as Error).message}`, { cause: err });
+        }
+        link.seq += 1;
+        row.recordedAt = recordedAt;
+        const hash = chainHash(link, row);
+        chunk += logLine(link, row, hash);
+        link.prevHash = hash;
+        if (row.personal) {
+          const p = row.personal;
+          personal += `${row.eventId}\t${copyField(p.clientAddress)}\t${copyField(p.userAgent)}\t${copyField(p.fields)}\n`;
+        }
+        if (chunk.length >= COPY_CHUNK_CHARS || i === rows.length - 1) {
+          if (!copy.write(chunk)) await once(copy, 'drain');
+          chunk = '';
+        }
+      }
+      copy.end();
+    } catch (err) {
+      copy.destroy(err as Error); // sends CopyFail: the server aborts the COPY
+      await done.catch(() => {});
+      throw err;
+    }
+    await done;
+    return personal;
+  }
+
+  /** Finds which of these (event id, event time) pairs are stored; ids are validated UUIDs, so inlining is safe. */
+  private storedQuery(rows: readonly IdentifiedRow[]): string {
     let min = Infinity;
     let max = -Infinity;
     for (const row of rows) {
       if (row.createdMs < min) min = row.createdMs;
       if (row.createdMs > max) max = row.createdMs;
     }
-    const { rows: stored } = await client.query<{ id: string; at: Date }>(
-      `SELECT event_id::text AS id, created_at AS at FROM ${this.s}.audit_log
-        WHERE event_id = ANY($1::uuid[]) AND created_at BETWEEN $2 AND $3`,
-      [rows.map((r) => r.eventId), new Date(min).toISOString(), new Date(max).toISOString()]);
-    if (stored.length === 0) return rows;
-    const known = new Set(stored.map((r) => `${r.id}|${r.at.getTime()}`));
-    return rows.filter((r) => !known.has(`${r.eventId}|${r.createdMs}`));
+    return `SELECT event_id::text AS id, created_at AS at FROM ${this.s}.audit_log
+      WHERE event_id = ANY('{${rows.map((r) => r.eventId).join(',')}}'::uuid[])
+        AND created_at BETWEEN '${new Date(min).toISOString()}' AND '${new Date(max).toISOString()}'`;
   }
 }
 
-function logLine(r: ChainRow, hash: string): string {
+/** The rows whose (event id, event time) is not among `stored`. */
+function withoutStored(rows: readonly IdentifiedRow[], stored: ReadonlyArray<{ id: string; at: Date }>): IdentifiedRow[] {
+  if (stored.length === 0) return rows.slice();
+  const known = new Set(stored.map((r) => `${r.id}|${r.at.getTime()}`));
+  return rows.filter((r) => !known.has(`${r.eventId}|${r.createdMs}`));
+}
+
+function logLine(link: ChainLink, r: ChainRow, hash: string): string {
   return `${r.eventId}\t${r.createdAt}\t${r.recordedAt}\t${copyField(r.action)}\t${copyField(r.category)}\t${copyField(r.severity)}\t`
     + `${copyField(r.outcome)}\t${copyField(r.reason)}\t${copyField(r.actorType)}\t${copyField(r.userId)}\t${copyField(r.userRole)}\t`
     + `${copyField(r.sessionId)}\t${copyField(r.resourceType)}\t${copyField(r.resourceId)}\t${copyField(r.details)}\t`
     + `${copyField(r.oldValue)}\t${copyField(r.newValue)}\t${copyField(r.affectedRecords)}\t${copyField(r.traceId)}\t`
     + `${copyField(r.spanId)}\t${copyField(r.serviceName)}\t${copyField(r.schemaValid)}\t${copyTextArray(r.schemaErrors)}\t`
-    + `${copyField(r.piiHmac)}\t${copyField(r.streamId)}\t${r.seq}\t${copyField(r.prevHash)}\t${hash}\n`;
+    + `${copyField(r.piiHmac)}\t${copyField(link.streamId)}\t${link.seq}\t${copyField(link.prevHash)}\t${hash}\n`;
 }
 
 async function copyInto(client: PoolClient, sql: string, text: string): Promise<void> {

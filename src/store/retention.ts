@@ -55,9 +55,7 @@ export async function dropPartitionsBefore(client: ClientBase, options: Retentio
           RETURNING events`, [drop.join(',')]);
         events = recorded.rows.reduce((n, r) => n + Number(r.events), 0);
         for (const name of drop) {
-          const from = new Date(monthStart(name)).toISOString();
-          const to = new Date(monthEnd(name)).toISOString();
-          await client.query(`DELETE FROM ${s}.audit_personal WHERE created_at >= $1 AND created_at < $2`, [from, to]);
+          await client.query(`DELETE FROM ${s}.audit_personal p USING ${s}.${quoteIdent(name)} l WHERE p.event_id = l.event_id`);
           await client.query(`DROP TABLE ${s}.${quoteIdent(name)}`);
         }
       }
@@ -70,12 +68,6 @@ export async function dropPartitionsBefore(client: ClientBase, options: Retentio
   } catch (err) {
     throw toStoreError(err, `dropping audit partitions of schema ${schema}`);
   }
-}
-
-function monthStart(name: string): number {
-  const y = Number(name.slice(-6, -2));
-  const m = Number(name.slice(-2));
-  return Date.UTC(y, m - 1, 1);
 }
 
 function monthEnd(name: string): number {
@@ -112,7 +104,7 @@ export async function erasePersonalData(client: ClientBase, options: ErasureOpti
   }
   if (options.before !== undefined) {
     params.push(options.before.toISOString());
-    where.push(`p.created_at < $${params.length}`);
+    where.push(`p.event_id IN (SELECT event_id FROM ${s}.audit_log WHERE created_at < $${params.length})`);
   }
   if (where.length === 0) throw new TypeError('erasePersonalData needs userId, eventIds or before');
   try {

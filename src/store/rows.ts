@@ -2,18 +2,27 @@
  * Turns an AuditRecord into the values stored for it, normalized so that a
  * read gives back exactly what was hashed. Never refuses a record: values
  * Postgres would reject are made storable and noted in schema_errors.
+ * Two steps: `identifyRow` (cheap: id and time, for dedupe) before the batch
+ * transaction, `completeRow` (canonical JSON, HMAC) while COPY streams.
  */
 import { createHash } from 'node:crypto';
 import type { AuditRecord } from './types';
-import { canonicalJson, piiHmac, storableText } from './HashChain';
-import type { ChainRow } from './HashChain';
+import { canonicalJson, storableText } from './HashChain';
+import type { ChainRow, PiiHasher } from './HashChain';
 
-/** A record ready to be chained: everything but stream, seq, prev hash and recorded time. */
-export type PreparedRow = Omit<ChainRow, 'streamId' | 'seq' | 'prevHash' | 'recordedAt'> & {
-  /** Epoch ms of createdAt (dedupe key, partition routing). */
+/** The identity of a record: what dedupe and partition routing need. */
+export interface IdentifiedRow {
+  record: AuditRecord;
+  eventId: string;
+  /** Epoch ms of the event time. */
   createdMs: number;
-  personal: PreparedPersonal | null;
-};
+  createdAt: string;
+  /** Notes about values that had to be replaced, appended to schema_errors. */
+  notes: string[] | null;
+}
+
+/** A record ready to be chained; `recordedAt` is set by the writer just before hashing. */
+export type PreparedRow = ChainRow & { personal: PreparedPersonal | null };
 
 /** Personal data of one event, as stored in audit_personal. */
 export interface PreparedPersonal {
@@ -24,8 +33,8 @@ export interface PreparedPersonal {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const MIN_MS = Date.UTC(1, 0, 1);
-const MAX_MS = Date.UTC(9999, 11, 31);
+const MIN_MS = new Date('0001-01-01T00:00:00Z').getTime();
+const MAX_MS = new Date('9999-12-31T23:59:59.999Z').getTime();
 
 function text(v: unknown): string | null {
   if (v === null || v === undefined) return null;
@@ -39,26 +48,30 @@ function derivedUuid(raw: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
-/** Normalizes one record; `fallbackMs` is used (and noted) when its event time is unusable. */
-export function prepareRow(record: AuditRecord, piiKey: Buffer, fallbackMs: number): PreparedRow {
-  const errors = Array.isArray(record.schemaErrors) ? record.schemaErrors.map((e) => storableText(String(e))) : [];
-  let valid = record.schemaValid !== false;
-
+/** Event id and time of a record; `fallbackMs` replaces (with a note) an unusable event time. */
+export function identifyRow(record: AuditRecord, fallbackMs: number): IdentifiedRow {
+  let notes: string[] | null = null;
   let eventId = String(record.eventId);
   if (UUID.test(eventId)) eventId = eventId.toLowerCase();
   else {
     const derived = derivedUuid(eventId);
-    errors.push(`eventId: ${JSON.stringify(storableText(eventId))} is not a UUID; stored as ${derived}`);
+    notes = [`eventId: ${JSON.stringify(storableText(eventId))} is not a UUID; stored as ${derived}`];
     eventId = derived;
-    valid = false;
   }
-
   let createdMs = Date.parse(record.occurredAt);
   if (!(createdMs >= MIN_MS && createdMs <= MAX_MS)) {
-    errors.push(`occurredAt: ${JSON.stringify(text(record.occurredAt))} is not a usable time; stored as the time it was recorded`);
+    (notes ??= []).push(`occurredAt: ${JSON.stringify(text(record.occurredAt))} is not a usable time; stored as the time it was recorded`);
     createdMs = fallbackMs;
-    valid = false;
   }
+  return { record, eventId, createdMs, createdAt: new Date(createdMs).toISOString(), notes };
+}
+
+/** Every stored value of an identified record. */
+export function completeRow(id: IdentifiedRow, pii: PiiHasher): PreparedRow {
+  const record = id.record;
+  const errors = Array.isArray(record.schemaErrors) ? record.schemaErrors.map((e) => storableText(String(e))) : [];
+  let valid = record.schemaValid !== false && id.notes === null;
+  if (id.notes) errors.push(...id.notes);
 
   let affected: number | null = null;
   if (record.affectedRecords !== null && record.affectedRecords !== undefined) {
@@ -70,7 +83,7 @@ export function prepareRow(record: AuditRecord, piiKey: Buffer, fallbackMs: numb
   }
 
   const actor = record.actor ?? { id: null, roles: [], sessionId: null, type: 'anonymous' };
-  const roles = Array.isArray(actor.roles) ? actor.roles.map(String) : [];
+  const roles = Array.isArray(actor.roles) ? actor.roles : [];
   const details = record.details && typeof record.details === 'object' && !Array.isArray(record.details) ? record.details : {};
 
   const p = record.personal;
@@ -81,13 +94,13 @@ export function prepareRow(record: AuditRecord, piiKey: Buffer, fallbackMs: numb
   let hmac: string | null = null;
   if (clientAddress !== null || userAgent !== null || Object.keys(fields).length > 0) {
     personal = { clientAddress, userAgent, fields: canonicalJson(fields) };
-    hmac = piiHmac(piiKey, eventId, clientAddress, userAgent, personal.fields);
+    hmac = pii.hmac(id.eventId, clientAddress, userAgent, personal.fields);
   }
 
   return {
-    eventId,
-    createdAt: new Date(createdMs).toISOString(),
-    createdMs,
+    eventId: id.eventId,
+    createdAt: id.createdAt,
+    recordedAt: '',
     action: text(record.action) ?? '',
     category: text(record.category) ?? '',
     severity: text(record.severity) ?? '',

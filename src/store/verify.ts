@@ -6,7 +6,7 @@
  */
 import type { ClientBase } from 'pg';
 import { toStoreError } from './errors';
-import { canonicalJson, chainHash, piiHmac } from './HashChain';
+import { canonicalJson, chainHash, PiiHasher } from './HashChain';
 import type { ChainRow } from './HashChain';
 import { checkName, DEFAULT_SCHEMA, quoteIdent } from './identifiers';
 
@@ -118,9 +118,9 @@ async function verifyStream(
   runs: Run[], options: VerifyOptions, progress: { rowsChecked: number; estimatedRows: number },
 ): Promise<StreamVerdict> {
   const pageSize = options.pageSize ?? 5000;
-  const key = options.piiKey;
-  const personal = key ? ', p.client_address, p.user_agent, p.fields, p.erased_at, (p.event_id IS NOT NULL) AS has_personal' : '';
-  const join = key ? ` LEFT JOIN ${s}.audit_personal p ON p.event_id = l.event_id` : '';
+  const pii = options.piiKey ? new PiiHasher(options.piiKey) : null;
+  const personal = pii ? ', p.client_address, p.user_agent, p.fields, p.erased_at, (p.event_id IS NOT NULL) AS has_personal' : '';
+  const join = pii ? ` LEFT JOIN ${s}.audit_personal p ON p.event_id = l.event_id` : '';
   const verdict: StreamVerdict = { streamId, rows: 0, headSeq: head ? head.seq : null, problem: null };
   let expected = 1;
   let prev: string | null = null;
@@ -156,11 +156,11 @@ async function verifyStream(
       if (r.prev_hash !== prev) {
         return fail('prev-hash-mismatch', seq, r.event_id, `event ${r.event_id} (seq ${seq}) does not link to the event before it`);
       }
-      if (chainHash(toChainRow(r, streamId, seq)) !== r.hash) {
+      if (chainHash({ streamId, seq, prevHash: prev }, toChainRow(r)) !== r.hash) {
         return fail('hash-mismatch', seq, r.event_id, `event ${r.event_id} (seq ${seq}) was altered: its hash does not match its content`);
       }
-      if (key && r.has_personal && r.erased_at === null && r.pii_hmac !== null
-        && piiHmac(key, r.event_id, r.client_address, r.user_agent, canonicalJson(r.fields)) !== r.pii_hmac) {
+      if (pii && r.has_personal && r.erased_at === null && r.pii_hmac !== null
+        && pii.hmac(r.event_id, r.client_address, r.user_agent, canonicalJson(r.fields)) !== r.pii_hmac) {
         return fail('pii-mismatch', seq, r.event_id, `the personal data of event ${r.event_id} (seq ${seq}) was altered`);
       }
       prev = r.hash;
@@ -187,9 +187,9 @@ async function verifyStream(
 }
 
 /** A stored row, read back, in the shape that was hashed. */
-function toChainRow(r: Record<string, any>, streamId: string, seq: number): ChainRow {
+function toChainRow(r: Record<string, any>): ChainRow {
   return {
-    streamId, seq, prevHash: r.prev_hash, eventId: r.event_id,
+    eventId: r.event_id,
     createdAt: (r.created_at as Date).toISOString(), recordedAt: (r.recorded_at as Date).toISOString(),
     action: r.action, category: r.category, severity: r.severity, outcome: r.outcome, reason: r.reason,
     actorType: r.actor_type, userId: r.user_id, userRole: r.user_role, sessionId: r.session_id,

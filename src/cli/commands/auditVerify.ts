@@ -1,0 +1,51 @@
+/** `cvd-activity audit verify`: checks every hash chain; exit 0 intact, 1 broken. */
+import type { Command } from 'commander';
+import { verifyChain } from '../../store/verify';
+import type { VerifyProgress } from '../../store/verify';
+import { CliError, EXIT, usageError } from '../CliError';
+import { requireSchema, withClient } from '../connection';
+import type { CliContext } from '../program';
+import { piiKeyFromEnv } from './options';
+
+/** Tables at least this large get progress lines on stderr (always when stderr is a terminal). */
+const PROGRESS_ABOVE_ROWS = 100_000;
+
+/** Registers `audit verify`. */
+export function registerAuditVerify(_program: Command, cli: CliContext): void {
+  cli.group('audit', 'read and check the audit trail').command('verify')
+    .description('walk every stream, check sequence continuity and hashes against the stored heads')
+    .option('--format <format>', 'text or json', 'text')
+    .action(async (opts: { format: string }, command: Command) => {
+      if (opts.format !== 'text' && opts.format !== 'json') {
+        throw usageError('--format', opts.format, 'use text or json');
+      }
+      const conn = cli.connection(command);
+      const piiKey = piiKeyFromEnv();
+      let lastReport = 0;
+      const onProgress = (p: VerifyProgress) => {
+        const now = Date.now();
+        const large = p.estimatedRows >= PROGRESS_ABOVE_ROWS || (cli.stderr as { isTTY?: boolean }).isTTY;
+        if (!large || now - lastReport < 1000) return;
+        lastReport = now;
+        const of = p.estimatedRows ? ` of ~${p.estimatedRows}` : '';
+        cli.stderr.write(`cvd-activity: verified ${p.rowsChecked}${of} events (stream ${p.streamId})\n`);
+      };
+      const result = await withClient(conn, `verifying schema ${conn.schema}`, async (client) => {
+        await requireSchema(client, conn);
+        return verifyChain(client, { schema: conn.schema, onProgress, ...(piiKey ? { piiKey } : {}) });
+      });
+      if (opts.format === 'json') cli.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+      else {
+        for (const s of result.streams) {
+          cli.stdout.write(s.problem ? `BROKEN ${s.problem.message}\n` : `ok     stream ${s.streamId}: ${s.rows} events, head at seq ${s.headSeq}\n`);
+        }
+        if (result.ok) {
+          cli.stdout.write(`audit trail intact: ${result.rowsChecked} events in ${result.streams.length} stream(s)${piiKey ? ', personal data checked' : ''}\n`);
+        }
+      }
+      if (!result.ok) {
+        const broken = result.streams.filter((s) => s.problem).length;
+        throw new CliError(EXIT.FAILED, `audit trail BROKEN: ${broken} of ${result.streams.length} stream(s) fail verification`);
+      }
+    });
+}
