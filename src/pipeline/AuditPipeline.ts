@@ -39,6 +39,8 @@ export interface AuditPipelineOptions {
   flushTimeoutMs?: number;
   /** Deadline of the flush inside shutdown() (ms, default 10000). */
   shutdownTimeoutMs?: number;
+  /** A writeBatch still pending after this long is reported to diag (ms, default 60000); it is never abandoned. */
+  stallReportMs?: number;
 }
 
 /** What the pipeline is doing, for status() and health checks. */
@@ -86,7 +88,7 @@ export class AuditPipeline implements AuditSink {
   private duplicatesSkipped = 0;
 
   constructor(options: AuditPipelineOptions) {
-    this.opts = { retryBaseDelayMs: 100, flushTimeoutMs: 30_000, shutdownTimeoutMs: 10_000, ...options };
+    this.opts = { retryBaseDelayMs: 100, flushTimeoutMs: 30_000, shutdownTimeoutMs: 10_000, stallReportMs: 60_000, ...options };
     if (options.writerFactory === null) {
       diag.warn(
         `cvd-activity: no database configured: audit events are kept in the spool ${options.spool.dir} ` +
@@ -228,9 +230,18 @@ export class AuditPipeline implements AuditSink {
 
   /** One writeBatch; true when committed. On failure arms the retry timer. */
   private async sendBatch(batch: AuditEvent[]): Promise<boolean> {
+    // A batch in flight is never abandoned for a second one (two transactions would race on the stream's
+    // chain); a stalled one (silent network partition, hung server) is reported while events keep spooling.
+    const stall = setTimeout(() => {
+      diag.error(
+        `cvd-activity: a batch of ${batch.length} audit event(s) has waited ${this.opts.stallReportMs} ms for Postgres; ` +
+          'new events keep going to the spool and are written once it answers or the connection fails',
+      );
+    }, this.opts.stallReportMs);
+    stall.unref();
     try {
-      const writer = this.writer ?? (await this.connect());
       if (this.opts.spoolFsync === 'batch') this.opts.spool.sync();
+      const writer = this.writer ?? (await this.connect());
       const result = await context.with(suppressTracing(ROOT_CONTEXT), () => writer.writeBatch(asRecords(batch)));
       this.opts.spool.commit(batch.length);
       this.batchesCommitted += 1;
@@ -245,6 +256,8 @@ export class AuditPipeline implements AuditSink {
     } catch (err) {
       this.onFailure(err, batch.length);
       return false;
+    } finally {
+      clearTimeout(stall);
     }
   }
 

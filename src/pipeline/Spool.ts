@@ -19,16 +19,13 @@ import {
   mkdirSync,
   openSync,
   readSync,
-  renameSync,
-  statSync,
   unlinkSync,
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import type { AuditEvent } from '../audit/types';
 import { SpoolFullError, SpoolOpenError, SpoolWriteError } from './errors';
-import { instanceState, listSegments, lockName, newInstanceId, segmentName, writeLock } from './spoolFiles';
-import type { InstanceState } from './spoolFiles';
+import { claimOrphanSegments, lockName, newInstanceId, segmentName, writeLock } from './spoolFiles';
 
 /** Options of a spool. */
 export interface SpoolOptions {
@@ -306,35 +303,13 @@ export class Spool {
     }
   }
 
-  /** Claims the segments of dead processes on this host, oldest first, by renaming them to this instance. */
+  /** Queues the segments of dead processes on this host (claimed by rename) ahead of this process's own. */
   private claimOrphans(): void {
-    const states = new Map<string, InstanceState>();
-    for (const file of listSegments(this.dir)) {
-      if (file.instance === this.instance) continue;
-      let state = states.get(file.instance);
-      if (state === undefined) states.set(file.instance, (state = instanceState(this.dir, file.instance)));
-      if (state !== 'dead') continue;
-      const seq = this.nextSeq;
-      const path = join(this.dir, segmentName(this.instance, seq));
-      try {
-        renameSync(join(this.dir, file.name), path);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // another process claimed it first
-        throw err;
-      }
-      this.nextSeq += 1;
-      const bytes = statSync(path).size;
-      this.segments.push({ seq, path, fd: null, bytes, events: 0, sealed: true, own: false, inMemory: 0, dirty: false });
-      this.usedBytes += bytes;
+    for (const claimed of claimOrphanSegments(this.dir, this.instance)) {
+      const seq = this.nextSeq++;
+      this.segments.push({ seq, path: claimed.path, fd: null, bytes: claimed.bytes, events: 0, sealed: true, own: false, inMemory: 0, dirty: false });
+      this.usedBytes += claimed.bytes;
       this.stats.recoveredSegments += 1;
-    }
-    for (const [instance, state] of states) {
-      if (state !== 'dead') continue;
-      try {
-        unlinkSync(join(this.dir, lockName(instance)));
-      } catch {
-        /* already gone */
-      }
     }
     if (this.segments.length > 0) {
       this.cursor = { seg: this.segments[0]!, offset: 0 };

@@ -10,7 +10,7 @@
  * next process to start claims by renaming them to its own name.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 
@@ -131,4 +131,38 @@ function pidAlive(pid: number): boolean {
     // EPERM: the process exists but belongs to another user.
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/**
+ * Claims every segment of dead instances on this host for `instance`, oldest
+ * first, by renaming it to `<instance>_<seq>.seg` with seq counting up from 0
+ * (rename is atomic: of two processes claiming at once, exactly one wins each
+ * segment). Then removes the dead instances' locks. Returns the claimed files.
+ */
+export function claimOrphanSegments(dir: string, instance: string): { path: string; bytes: number }[] {
+  const states = new Map<string, InstanceState>();
+  const claimed: { path: string; bytes: number }[] = [];
+  for (const file of listSegments(dir)) {
+    if (file.instance === instance) continue;
+    let state = states.get(file.instance);
+    if (state === undefined) states.set(file.instance, (state = instanceState(dir, file.instance)));
+    if (state !== 'dead') continue;
+    const path = join(dir, segmentName(instance, claimed.length));
+    try {
+      renameSync(join(dir, file.name), path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // another process claimed it first
+      throw err;
+    }
+    claimed.push({ path, bytes: statSync(path).size });
+  }
+  for (const [dead, state] of states) {
+    if (state !== 'dead') continue;
+    try {
+      unlinkSync(join(dir, lockName(dead)));
+    } catch {
+      /* already gone */
+    }
+  }
+  return claimed;
 }

@@ -6,6 +6,7 @@
  */
 import pg from 'pg';
 import { createPgAuditWriter } from '../../src/store/PgAuditWriter';
+import { verifyChain } from '../../src/store/verify';
 import type { AuditWriterFactory } from '../../src/pipeline/AuditPipeline';
 import { TEST_PII_KEY } from './auditRecords';
 
@@ -14,7 +15,7 @@ export function storeWriterFactory(url: string, schema: string): AuditWriterFact
   return ({ streamId }) => createPgAuditWriter({ connectionString: url, schema, streamId, piiKey: TEST_PII_KEY });
 }
 
-/** What audit_log holds: rows in (stream, seq) order, duplicates, and chain breaks found. */
+/** What audit_log holds: rows in (stream, seq) order, duplicates, and chain breaks found (ours and the store's verify). */
 export interface TrailSnapshot {
   byStream: Map<string, string[]>;
   allIds: string[];
@@ -55,6 +56,11 @@ export async function readTrail(url: string, schema: string): Promise<TrailSnaps
         chainProblems.push(`${h.stream_id}: head (${h.head_seq}) does not match the last row (${tail?.seq ?? 0})`);
       }
     }
+    // The store's verify recomputes every hash and the personal-data HMACs.
+    const verdict = await verifyChain(client, { schema, piiKey: TEST_PII_KEY });
+    for (const v of verdict.streams) if (v.problem) chainProblems.push(`verify ${v.streamId}: ${v.problem.message}`);
+    if (!verdict.ok && chainProblems.length === 0) chainProblems.push('verify: not ok');
+    if (verdict.streams.length !== byStream.size) chainProblems.push(`verify saw ${verdict.streams.length} streams, audit_log holds ${byStream.size}`);
     return { byStream, allIds: rows.map((r) => r.event_id), duplicateIds: Number(dup.rows[0]!.n), chainProblems };
   } finally {
     await client.end();

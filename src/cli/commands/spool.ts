@@ -1,0 +1,52 @@
+/**
+ * `cvd-activity spool status`: what waits in the local audit spool, per
+ * process, and whether its process still runs (a dead one's events are written
+ * by the next process of the app to start on this host).
+ */
+import type { Command } from 'commander';
+import { readSpoolStatus } from '../../pipeline/spoolStatus';
+import type { SpoolFolderStatus } from '../../pipeline/spoolStatus';
+
+/** How the spool commands find the spool folder when `--dir` is not given. */
+export interface SpoolCommandOptions {
+  /** The configured pipeline.spoolDir (the lead passes `() => loadConfig().pipeline.spoolDir`). */
+  spoolDir?: () => string;
+}
+
+/** Registers `spool status [--dir <path>] [--json]` on the program. */
+export function registerSpoolCommands(program: Command, options: SpoolCommandOptions = {}): void {
+  const spool = program.command('spool').description('inspect the local write-ahead spool of audit events');
+  spool
+    .command('status')
+    .description('events waiting in the spool, per process, and whether that process is alive')
+    .option('--dir <path>', 'spool folder (default: the configured pipeline.spoolDir)')
+    .option('--json', 'print JSON instead of a table')
+    .action((flags: { dir?: string; json?: boolean }) => {
+      const dir = flags.dir ?? options.spoolDir?.() ?? '.cvd-activity/spool';
+      const status = readSpoolStatus(dir);
+      process.stdout.write(flags.json ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status));
+    });
+}
+
+/** The human-readable table of `spool status`. */
+export function formatStatus(s: SpoolFolderStatus): string {
+  if (!s.exists) return `no spool at ${s.dir}: nothing recorded on this host yet, or pipeline.spoolDir points elsewhere\n`;
+  if (s.instances.length === 0) return `spool ${s.dir} is empty: every accepted audit event is committed\n`;
+  const rows = s.instances.map((i) => [i.instance, i.state, String(i.segments), String(i.events), formatBytes(i.bytes), i.oldest ?? '-']);
+  const head = ['process (host_pid_id)', 'state', 'segments', 'events', 'size', 'oldest segment'];
+  const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
+  const line = (r: string[]) => r.map((v, c) => v.padEnd(widths[c]!)).join('  ').trimEnd();
+  const dead = s.instances.filter((i) => i.state === 'dead' && i.segments > 0).length;
+  return [
+    `spool ${s.dir}: ${s.totalEvents} event line(s), ${formatBytes(s.totalBytes)}`,
+    line(head),
+    ...rows.map(line),
+    dead > 0 ? `${dead} stopped process(es) left events behind: the next process of the app to start on this host writes them to Postgres` : '',
+  ]
+    .filter(Boolean)
+    .join('\n') + '\n';
+}
+
+function formatBytes(n: number): string {
+  return n < 1024 ? `${n} B` : n < 1 << 20 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / (1 << 20)).toFixed(1)} MiB`;
+}

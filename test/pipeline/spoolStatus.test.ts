@@ -1,0 +1,43 @@
+import { expect } from 'chai';
+import { Command } from 'commander';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { registerSpoolCommands } from '../../src/cli/commands/spool';
+import { Spool } from '../../src/pipeline/Spool';
+import { readSpoolStatus } from '../../src/pipeline/spoolStatus';
+import { safeHostname, segmentName } from '../../src/pipeline/spoolFiles';
+import { makeEvent } from '../support/auditEvents';
+
+describe('spool status', () => {
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'cvd-status-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('counts waiting events per process and tells live processes from dead ones', () => {
+    const live = new Spool({ dir, maxBytes: 1 << 20, fsync: 'none' });
+    for (let i = 0; i < 3; i++) live.append(makeEvent(i));
+    const dead = `${safeHostname()}_999999999_deadbeef`; // no lock and no such pid
+    writeFileSync(join(dir, segmentName(dead, 0)), [1, 2].map((i) => JSON.stringify(makeEvent(i)) + '\n').join(''));
+    const s = readSpoolStatus(dir);
+    expect(s.totalEvents).to.equal(5);
+    const byId = new Map(s.instances.map((i) => [i.instance, i]));
+    expect(byId.get(live.instance)).to.include({ state: 'live', segments: 1, events: 3 });
+    expect(byId.get(dead)).to.include({ state: 'dead', segments: 1, events: 2 });
+    live.close();
+  });
+
+  it('registers `spool status --json` on a commander program', async () => {
+    const program = new Command().exitOverride();
+    registerSpoolCommands(program, { spoolDir: () => dir });
+    let out = '';
+    const write = process.stdout.write;
+    process.stdout.write = ((chunk: string) => ((out += chunk), true)) as typeof process.stdout.write;
+    try {
+      await program.parseAsync(['node', 'cvd-activity', 'spool', 'status', '--json']);
+    } finally {
+      process.stdout.write = write;
+    }
+    expect(JSON.parse(out)).to.include({ dir, exists: true, totalEvents: 0 });
+  });
+});
