@@ -62,7 +62,7 @@ export function apiActivityDashboard(): Record<string, unknown> {
       'Until the app exports it, this panel shows "No data".',
     targets: [
       promql(
-        `sum by (reason) (rate(${NOISE_DROPPED}{service_name=~"$service"}[$__rate_interval])) / ignoring(reason) group_left ` +
+        `sum by (reason) (rate(${NOISE_DROPPED}{service_name=~"$service"}[$__rate_interval])) / ignoring(reason) group_left() ` +
           `(sum(rate(${NOISE_DROPPED}{service_name=~"$service"}[$__rate_interval])) + sum(rate(${CALLS}{service_name=~"$service", span_kind="SPAN_KIND_SERVER"}[$__rate_interval])))`,
         '{{reason}}',
       ),
@@ -72,7 +72,7 @@ export function apiActivityDashboard(): Record<string, unknown> {
   d.row('Latency');
   for (const [q, extra] of [
     [0.5, 'the typical request'],
-    [0.95, 'what one request in twenty waits; dots are exemplars that open the trace of a slow request'],
+    [0.95, 'what one request in twenty waits (where exemplars are enabled in the Collector and Prometheus, their dots open the trace of a slow request)'],
     [0.99, 'the tail, where timeouts and lock waits show'],
   ] as const) {
     d.panel({

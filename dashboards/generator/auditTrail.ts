@@ -149,7 +149,7 @@ GROUP BY 1 ORDER BY records DESC NULLS LAST LIMIT 100`),
     targets: [
       sql(`
 SELECT created_at AS "time", coalesce(user_id, '(anonymous)') AS "user", ${FIELDS.bulkOperation} AS operation,
-       resource_type, ${FIELDS.bulkAffected} AS affected_records, outcome, trace_id
+       ${FIELDS.bulkTarget} AS target_type, ${FIELDS.bulkAffected} AS affected_records, outcome, trace_id
 FROM ${TRAIL}
 WHERE action = '${ACTIONS.bulkOperation}' AND ${FILTERS}
 ORDER BY created_at DESC LIMIT 200`),

@@ -73,8 +73,8 @@ GROUP BY 1, 2 ORDER BY 1`,
     description: 'Every SECURITY_ALERT audit event in the range: which rule fired, about whom, and the evidence at the time.',
     targets: [
       sql(`
-SELECT created_at AS "time", ${FIELDS.alertRuleId} AS rule, details->>'alert_severity' AS severity,
-       details->>'message' AS message, details->'evidence' AS evidence, trace_id, event_id
+SELECT created_at AS "time", ${FIELDS.alertRuleId} AS rule, ${FIELDS.alertSeverity} AS severity,
+       ${FIELDS.alertMessage} AS message, details->'evidence' AS evidence, trace_id, event_id
 FROM ${TRAIL}
 WHERE action = '${ACTIONS.securityAlert}' AND $__timeFilter(created_at)
 ORDER BY created_at DESC LIMIT 200`),

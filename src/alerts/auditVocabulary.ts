@@ -24,6 +24,16 @@ function jsonInt(path: string): string {
   return `(CASE WHEN (${path}) ~ '^[0-9]{1,15}$' THEN (${path})::bigint END)`;
 }
 
+/*
+ * Detail field names follow the catalog in audit/catalog (security.ts,
+ * financial.ts): LOGIN_FAILED.username (personal, so the view's `username`
+ * column), DATA_EXPORT.record_count / format (affected_records = record_count),
+ * BULK_OPERATION.operation / target_type / affected_records,
+ * PERMISSION_CHANGE.target_user_id / old_role / new_role,
+ * CONFIG_CHANGE.setting / old_value / new_value, PRICE_CHANGE.product /
+ * old_price / new_price, SECURITY_ALERT.rule / alert_severity / evidence.
+ */
+
 /** SQL expressions over `audit_trail` columns; each is valid in a SELECT list or WHERE clause. */
 export const FIELDS = {
   /** Records in one export: the event's affected_records, else details.record_count. */
@@ -32,8 +42,9 @@ export const FIELDS = {
   exportFormat: `(details->>'format')`,
   /** Records touched by one bulk operation. */
   bulkAffected: `coalesce(affected_records::bigint, ${jsonInt("details->>'affected_records'")})`,
-  /** What the bulk operation did. */
+  /** What the bulk operation did, and to which kind of record. */
   bulkOperation: `(details->>'operation')`,
+  bulkTarget: `coalesce(details->>'target_type', resource_type)`,
   /** Role before and after a permission change (details first, then old/new value objects). */
   oldRole: `coalesce(details->>'old_role', old_value->>'role')`,
   newRole: `coalesce(details->>'new_role', new_value->>'role')`,
@@ -47,11 +58,14 @@ export const FIELDS = {
   configOld: `coalesce(details->'old_value', old_value)`,
   configNew: `coalesce(details->'new_value', new_value)`,
   /** Product and prices of a PRICE_CHANGE. */
-  priceProduct: `coalesce(details->>'product_name', details->>'product_id', resource_id)`,
+  priceProduct: `coalesce(details->>'product', resource_id)`,
   priceOld: `coalesce(details->>'old_price', old_value->>'price', old_value::text)`,
   priceNew: `coalesce(details->>'new_price', new_value->>'price', new_value::text)`,
   /** The rule id of a SECURITY_ALERT event written by `alerts check --record`. */
-  alertRuleId: `(details->>'rule_id')`,
+  alertRuleId: `coalesce(details->>'rule', resource_id)`,
+  /** Severity of the fired rule and the sentence saying who, how many, when (inside the evidence). */
+  alertSeverity: `(details->>'alert_severity')`,
+  alertMessage: `(details->'evidence'->>'message')`,
 } as const;
 
 /** SQL list literal of the admin roles, for `lower(role) IN (...)`. */

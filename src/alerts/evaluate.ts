@@ -5,7 +5,8 @@
  */
 import type { AlertFiring, AlertResult, AlertRule } from './types';
 import { ALERT_RULES } from './rules';
-import { bindRuleSql } from './sql';
+import { bindRuleSql, trailView } from './sql';
+import { ACTIONS } from './auditVocabulary';
 
 /** What `evaluateAlerts` needs from a node-postgres Client or Pool. */
 export interface Queryable {
@@ -68,4 +69,20 @@ export async function evaluateAlerts(db: Queryable, options: EvaluateOptions = {
     results.push({ rule, from: from.toISOString(), to: until.toISOString(), firings: rows.map((r) => toFiring(rule, r)) });
   }
   return results;
+}
+
+/**
+ * Whether `alerts check --record` already stored this instance (same rule,
+ * same labels) within the rule's window before `now`: cron runs that overlap
+ * one burst record it once per window, not once per run.
+ */
+export async function recordedRecently(db: Queryable, schema: string, firing: AlertFiring, windowSeconds: number, now: Date): Promise<boolean> {
+  const { rows } = await db.query(
+    `SELECT 1 FROM ${trailView(schema)}
+     WHERE action = $1 AND resource_id = $2 AND details->'evidence'->'labels' = $3::jsonb
+       AND created_at > $4::timestamptz - ($5::float8 * interval '1 second') AND created_at <= $4::timestamptz
+     LIMIT 1`,
+    [ACTIONS.securityAlert, firing.ruleId, JSON.stringify(firing.labels), now.toISOString(), windowSeconds],
+  );
+  return rows.length > 0;
 }

@@ -72,18 +72,17 @@ function grafanaRule(rule: AlertRule, schema: string): Record<string, unknown> {
   };
 }
 
-/** The whole provisioning document: one rule group with every rule. */
+/** The whole provisioning document: one rule group per evaluation interval (Grafana evaluates a group at one interval). */
 export function buildAlertingProvisioning(rules: readonly AlertRule[] = ALERT_RULES, schema = 'cvd_activity'): Record<string, unknown> {
+  const intervals = [...new Set(rules.map((r) => r.evaluateEverySeconds))].sort((a, b) => a - b);
   return {
     apiVersion: 1,
-    groups: [
-      {
-        orgId: 1,
-        name: ALERT_GROUP,
-        folder: ALERT_FOLDER,
-        interval: '1m',
-        rules: rules.map((r) => grafanaRule(r, schema)),
-      },
-    ],
+    groups: intervals.map((seconds, i) => ({
+      orgId: 1,
+      name: i === 0 ? ALERT_GROUP : `${ALERT_GROUP}-every-${seconds}s`,
+      folder: ALERT_FOLDER,
+      interval: `${seconds}s`,
+      rules: rules.filter((r) => r.evaluateEverySeconds === seconds).map((r) => grafanaRule(r, schema)),
+    })),
   };
 }

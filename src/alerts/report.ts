@@ -2,7 +2,7 @@
  * How `alerts check` shows its results: a table for people and cron mail,
  * JSON for machines, the exit code for cron, and the SECURITY_ALERT details.
  */
-import type { AlertFiring, AlertResult, AlertSeverity } from './types';
+import type { AlertFiring, AlertResult, AlertRule, AlertSeverity } from './types';
 
 const RANK: Record<AlertSeverity, number> = { low: 1, medium: 2, high: 3, critical: 4 };
 
@@ -15,6 +15,13 @@ export function exitCodeFor(results: readonly AlertResult[], failOn: FailOn = 'c
   if (failOn === 'never') return 0;
   const fired = results.some((r) => r.firings.length > 0 && RANK[r.rule.severity] >= RANK[failOn]);
   return fired ? 1 : 0;
+}
+
+/** The rules themselves, for `alerts list`: id, severity, window, threshold and what they mean. */
+export function formatRules(rules: readonly AlertRule[]): string {
+  return rules
+    .map((r) => `${r.id} (${r.severity}, window ${r.windowSeconds}s, threshold ${r.threshold})\n  ${r.title}: ${r.description}\n`)
+    .join('\n');
 }
 
 /** Plain-text report: one line per rule, then one indented line per firing instance. */
@@ -43,20 +50,37 @@ export function formatJson(results: readonly AlertResult[]): string {
   return JSON.stringify(out, null, 2) + '\n';
 }
 
+/** Actor id to record SECURITY_ALERT events under (a system job, not a person). */
+export const ALERTS_ACTOR_ID = 'system:cvd-activity-alerts';
+
+/** The SECURITY_ALERT audit event for one firing, in the catalog's shape (details: rule, alert_severity, evidence). */
+export interface SecurityAlertEvent {
+  resourceType: 'alert_rule';
+  /** The rule id. */
+  resourceId: string;
+  details: { rule: string; alert_severity: AlertSeverity; evidence: Record<string, unknown> };
+}
+
 /**
- * Details of the SECURITY_ALERT audit event for one firing, so the composition
- * root can hand them to `audit.record('SECURITY_ALERT', { details })`.
+ * What the composition root passes to `audit.record('SECURITY_ALERT', …)` for
+ * one firing: who/what fired, the number, when, the sentence and the rule's
+ * own evidence all go into `evidence`.
  */
-export function securityAlertDetails(firing: AlertFiring): Record<string, unknown> {
+export function securityAlertEvent(firing: AlertFiring): SecurityAlertEvent {
   return {
-    rule_id: firing.ruleId,
-    title: firing.title,
-    alert_severity: firing.severity,
-    labels: firing.labels,
-    value: firing.value,
-    first_seen: firing.firstSeen,
-    last_seen: firing.lastSeen,
-    message: firing.message,
-    evidence: firing.evidence,
+    resourceType: 'alert_rule',
+    resourceId: firing.ruleId,
+    details: {
+      rule: firing.ruleId,
+      alert_severity: firing.severity,
+      evidence: {
+        labels: firing.labels,
+        value: firing.value,
+        first_seen: firing.firstSeen,
+        last_seen: firing.lastSeen,
+        message: firing.message,
+        ...firing.evidence,
+      },
+    },
   };
 }

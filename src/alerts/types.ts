@@ -36,6 +36,8 @@ export interface AlertRule {
   description: string;
   /** Length of the sliding window or look-back, in seconds. */
   windowSeconds: number;
+  /** How often Grafana evaluates the rule (seconds); rules sharing an interval form one rule group. */
+  evaluateEverySeconds: number;
   /** The number the rule compares against (meaning stated in `description`). */
   threshold: number;
   /** Further numeric parameters the SQL uses (names ending in `Seconds` are durations). */

@@ -4,6 +4,7 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { PoolClient } from 'pg';
 import { parse } from 'yaml';
 import { evaluateAlerts } from '../../src/alerts/evaluate';
 import { ALERT_RULES } from '../../src/alerts/rules';
@@ -18,13 +19,25 @@ const MIN = 60_000;
 
 /** Who fires, as `alerts check` and as the provisioned Grafana rule see it (they must agree). */
 async function firing(db: AuditSchema, r: AlertRule, until: Date): Promise<string[]> {
-  const [result] = await evaluateAlerts(db.pool, { schema: db.schema, until, rules: [r] });
+  // Both run as the read-only role Grafana and a cron job would use.
+  const reader = await db.pool.connect();
+  await reader.query('SET ROLE cvd_activity_reader');
+  try {
+    return await compare(reader, db, r, until);
+  } finally {
+    await reader.query('RESET ROLE');
+    reader.release();
+  }
+}
+
+async function compare(reader: PoolClient, db: AuditSchema, r: AlertRule, until: Date): Promise<string[]> {
+  const [result] = await evaluateAlerts(reader, { schema: db.schema, until, rules: [r] });
   const cli = result!.firings.map((f) => r.labels.map((l) => f.labels[l]).join('|')).sort();
-  const grafanaRule = provisioning.groups[0].rules.find((g: { uid: string }) => g.uid === `cvd-${r.id}`);
+  const grafanaRule = provisioning.groups.flatMap((g: { rules: unknown[] }) => g.rules).find((g: { uid: string }) => g.uid === `cvd-${r.id}`);
   const query = grafanaRule.data[0];
   const from = new Date(until.getTime() - query.relativeTimeRange.from * 1000);
   const sql = expandGrafanaSql(query.model.rawSql, { from, to: until, schema: db.schema });
-  const { rows } = await db.pool.query(sql);
+  const { rows } = await reader.query(sql);
   const grafana = rows.map((row) => r.labels.map((l) => String(row[l])).join('|')).sort();
   expect(grafana, `Grafana's ${r.id} rule disagrees with alerts check`).to.deep.equal(cli);
   for (const row of rows) expect(Number(row.value)).to.be.greaterThan(0); // the threshold expression is "> 0"

@@ -1,14 +1,12 @@
 /**
  * A migrated audit schema for tests that read the trail (alerts, dashboards),
- * and a way to seed it with events.
- * TEMPORARY: until the store branch is merged, the schema is the
- * audit_trail contract shape from auditTrailFixture.sql and seeding is a
- * plain INSERT; afterwards it is the store's migrate() and writer.
+ * and a way to seed it with events: the store's own migrate() and its
+ * hash-chained writer, so seeded rows are exactly what the app would store
+ * and the chains stay valid.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
+import { createPgAuditWriter, migrate } from '../../src/store/index';
 import type { AuditRecord } from '../../src/store/types';
 import { createTestSchema } from './database';
 
@@ -17,45 +15,34 @@ export interface AuditSchema {
   url: string;
   schema: string;
   pool: pg.Pool;
-  /** Stores these events as the app's pipeline would. */
+  /** Stores these events through the store's writer (one batch, one stream). */
   seed(records: readonly AuditRecord[]): Promise<void>;
   drop(): Promise<void>;
 }
 
-/** Creates the audit tables in a fresh schema. */
+const PII_KEY = Buffer.from('dashboards-test-pii-key-0123456789');
+
+/** Migrates a fresh schema with the store's migrations. */
 export async function createAuditSchema(prefix = 'alerts'): Promise<AuditSchema> {
   const t = await createTestSchema(prefix);
   const pool = new pg.Pool({ connectionString: t.url, max: 3 });
-  const fixture = readFileSync(join(__dirname, 'auditTrailFixture.sql'), 'utf8');
   const client = await pool.connect();
   try {
-    await client.query(`CREATE SCHEMA "${t.schema}"; SET search_path = "${t.schema}";`);
-    await client.query(fixture);
+    await migrate(client, { schema: t.schema });
   } finally {
-    await client.query('RESET search_path').catch(() => {});
     client.release();
   }
-  let seq = 0;
+  const writer = createPgAuditWriter({ pool, schema: t.schema, streamId: `test-${randomUUID()}`, piiKey: PII_KEY });
   return {
     url: t.url,
     schema: t.schema,
     pool,
     async seed(records) {
-      for (const r of records) {
-        seq += 1;
-        await pool.query(
-          `INSERT INTO "${t.schema}".audit_trail (event_id, created_at, action, category, severity, outcome, reason, user_id, user_role,
-             session_id, resource_type, resource_id, details, old_value, new_value, affected_records, trace_id, span_id, service_name,
-             schema_valid, stream_id, seq, client_address, user_agent, username)
-           VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,'test',$21,$22,$23,$24)`,
-          [r.eventId, r.occurredAt, r.action, r.category, r.severity, r.outcome, r.reason, r.actor.id, r.actor.roles.join(',') || null,
-           r.actor.sessionId, r.resourceType, r.resourceId, { ...r.details, ...r.personal.fields }, JSON.stringify(r.oldValue ?? null),
-           JSON.stringify(r.newValue ?? null), r.affectedRecords, r.traceId, r.spanId, r.serviceName, r.schemaValid, seq,
-           r.personal.clientAddress, r.personal.userAgent, r.personal.fields.username ?? null],
-        );
-      }
+      const result = await writer.writeBatch(records);
+      if (result.inserted !== records.length) throw new Error(`seeded ${result.inserted} of ${records.length} events`);
     },
     async drop() {
+      await writer.close();
       await pool.end();
       await t.drop();
     },

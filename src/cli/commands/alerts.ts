@@ -7,13 +7,13 @@
 import { Option } from 'commander';
 import type { Command } from 'commander';
 import pg from 'pg';
-import { evaluateAlerts } from '../../alerts/evaluate';
+import { evaluateAlerts, recordedRecently } from '../../alerts/evaluate';
 import type { Queryable } from '../../alerts/evaluate';
 import { parseInstant } from '../../alerts/duration';
 import { ALERT_RULES } from '../../alerts/rules';
-import { exitCodeFor, FAIL_ON_CHOICES, formatJson, formatTable } from '../../alerts/report';
+import { exitCodeFor, FAIL_ON_CHOICES, formatJson, formatRules, formatTable } from '../../alerts/report';
 import type { FailOn } from '../../alerts/report';
-import type { SecurityAlertRecorder } from '../../alerts/types';
+import type { AlertFiring, SecurityAlertRecorder } from '../../alerts/types';
 
 /** A database connection the command opens and closes. */
 export type AlertsDatabase = Queryable & { end(): Promise<void> };
@@ -24,7 +24,11 @@ export interface AlertCommandDeps {
   connect?: (databaseUrl: string | undefined) => Promise<AlertsDatabase>;
   /** Default schema of the audit tables (the configured one; `cvd_activity` if absent). */
   schema?: string;
-  /** Stores a firing as a SECURITY_ALERT audit event; `--record` is refused without it. */
+  /**
+   * Stores a firing as a SECURITY_ALERT audit event (build it with
+   * `securityAlertEvent(firing)`, actor `system:cvd-activity-alerts`) and
+   * resolves once it is durably accepted; `--record` is refused without it.
+   */
   recordSecurityAlert?: SecurityAlertRecorder;
   /** Output sinks (tests); default process.stdout / process.stderr. */
   stdout?: (text: string) => void;
@@ -76,6 +80,17 @@ export function registerAlertCommands(program: Command, deps: AlertCommandDeps =
         setExit(2);
       }
     });
+  alerts
+    .command('list')
+    .description('show the alert rules: id, severity, window, threshold and what each means')
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .action((opts: { format: 'table' | 'json' }) => {
+      out(opts.format === 'json'
+        ? JSON.stringify(ALERT_RULES.map(({ id, title, severity, description, windowSeconds, threshold, params, labels }) =>
+            ({ id, title, severity, description, windowSeconds, threshold, params, labels })), null, 2) + '\n'
+        : formatRules(ALERT_RULES));
+      setExit(0);
+    });
   return alerts;
 }
 
@@ -95,14 +110,21 @@ async function check(opts: CheckOptions, deps: AlertCommandDeps, out: (s: string
   }
   const db = await (deps.connect ?? defaultConnect)(opts.databaseUrl);
   let results;
+  const toRecord: AlertFiring[] = [];
   try {
     results = await evaluateAlerts(db, { schema: opts.schema, since, until, rules });
+    if (opts.record) {
+      for (const r of results) {
+        for (const f of r.firings) {
+          if (!(await recordedRecently(db, opts.schema, f, r.rule.windowSeconds, now))) toRecord.push(f);
+        }
+      }
+    }
   } finally {
     await db.end().catch(() => {});
   }
   out(opts.format === 'json' ? formatJson(results) : formatTable(results));
-  if (opts.record) {
-    for (const r of results) for (const f of r.firings) await deps.recordSecurityAlert!(f);
-  }
+  for (const f of toRecord) await deps.recordSecurityAlert!(f);
+  if (opts.record && opts.format !== 'json') out(`recorded ${toRecord.length} SECURITY_ALERT event(s)\n`);
   return exitCodeFor(results, opts.failOn);
 }

@@ -1,0 +1,99 @@
+/**
+ * The two-tier set-up with real Collectors: traffic → otelcol-lb.yaml
+ * (load_balancing by trace id) → two Collectors running otelcol.yaml → a sink
+ * with one file per sampling Collector. Each trace must be decided by exactly
+ * one sampling Collector, on all of its spans.
+ */
+import { expect } from 'chai';
+import { join } from 'node:path';
+import {
+  freePort, readSinkSpans, repoRoot, requireCollector, startCollector, tempDir, type RunningCollector, type SinkSpan,
+} from '../support/collector';
+import type { TrafficManifest } from './fixtures/traffic';
+import { byTrace, missingSpans, mustKeep, rawSink, sendTraffic, waitForSink } from './traffic';
+
+describe('collector two-tier (otelcol-lb.yaml → 2 × otelcol.yaml, real Collectors)', function () {
+  this.timeout(240_000);
+  const collectors: RunningCollector[] = [];
+  let dir: ReturnType<typeof tempDir>;
+  let files: [string, string];
+  let manifest: TrafficManifest;
+  let perSampler: [Map<string, SinkSpan[]>, Map<string, SinkSpan[]>];
+
+  before(async function () {
+    const bin = requireCollector(this);
+    dir = tempDir('cvd-otelcol-lb-');
+    files = [join(dir.path, 'from-sampler-1.jsonl'), join(dir.path, 'from-sampler-2.jsonl')];
+    const sinkA = `127.0.0.1:${await freePort()}`;
+    const sinkB = `127.0.0.1:${await freePort()}`;
+    collectors.push(await startCollector({
+      bin, name: 'sink', config: join(repoRoot, 'test/collector/fixtures/otelcol-sink.yaml'),
+      env: { SINK_GRPC_ENDPOINT_A: sinkA, SINK_GRPC_ENDPOINT_B: sinkB, SINK_FILE_A: files[0], SINK_FILE_B: files[1] },
+    }));
+    const samplers: string[] = [];
+    for (const [i, tempo] of [sinkA, sinkB].entries()) {
+      const grpc = `127.0.0.1:${await freePort()}`;
+      samplers.push(grpc);
+      collectors.push(await startCollector({
+        bin, name: `sampler-${i + 1}`, config: join(repoRoot, 'collector-config/otelcol.yaml'),
+        env: {
+          OTLP_GRPC_ENDPOINT: grpc,
+          OTLP_HTTP_ENDPOINT: `127.0.0.1:${await freePort()}`,
+          TEMPO_ENDPOINT: tempo,
+          SPAN_METRICS_PROMETHEUS_ENDPOINT: `127.0.0.1:${await freePort()}`,
+          SPAN_METRICS_FLUSH_INTERVAL: '1s',
+          TAIL_SAMPLING_DECISION_WAIT: '2s',
+        },
+      }));
+    }
+    const lbHttp = `127.0.0.1:${await freePort()}`;
+    collectors.push(await startCollector({
+      bin, name: 'load-balancer', config: join(repoRoot, 'collector-config/otelcol-lb.yaml'),
+      env: {
+        OTLP_GRPC_ENDPOINT: `127.0.0.1:${await freePort()}`,
+        OTLP_HTTP_ENDPOINT: lbHttp,
+        SAMPLING_COLLECTORS: `[${samplers.join(', ')}]`,
+      },
+    }));
+    manifest = await sendTraffic({
+      otlpHttp: lbHttp,
+      service: `cvd-two-tier-${process.pid}`,
+      counts: { audit: 15, error: 15, slow: 15, denied: 15, routine: 200 },
+    });
+    await waitForSink(manifest, files);
+    perSampler = [byTrace(readSinkSpans(files[0])), byTrace(readSinkSpans(files[1]))];
+  });
+
+  after(async () => {
+    for (const c of collectors.reverse()) await c.stop();
+    dir?.remove();
+  });
+
+  it('keeps every audit, error, slow and 401/403 trace whole', () => {
+    const incomplete = mustKeep(manifest)
+      .map((id) => ({ id, missing: missingSpans(manifest, id, [...(perSampler[0].get(id) ?? []), ...(perSampler[1].get(id) ?? [])]) }))
+      .filter((t) => t.missing.length > 0);
+    expect(incomplete).to.deep.equal([]);
+  });
+
+  it('sends all spans of a trace through one sampling Collector', () => {
+    const split = [...perSampler[0].keys()].filter((id) => perSampler[1].has(id));
+    expect(split, 'traces exported by both sampling Collectors').to.deep.equal([]);
+    for (const sampler of perSampler) {
+      for (const [id, spans] of sampler) {
+        expect(missingSpans(manifest, id, spans), `trace ${id} in one sampler's output`).to.deep.equal([]);
+      }
+    }
+  });
+
+  it('spreads traces over both sampling Collectors', () => {
+    // 60 kept traces all landing on one of two Collectors by chance: probability 2^-59.
+    expect(perSampler[0].size).to.be.above(0);
+    expect(perSampler[1].size).to.be.above(0);
+  });
+
+  it('redacts in the sampling tier too', () => {
+    const raw = rawSink(files);
+    for (const secret of manifest.secrets) expect(raw.includes(secret), secret).to.equal(false);
+  });
+});
