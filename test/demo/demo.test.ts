@@ -75,6 +75,25 @@ describe('cvd-activity demo (end to end)', function () {
       expect(Object.keys(byCategory)).to.include.members(['security', 'device', 'planogram', 'service_order', 'financial', 'route']);
     });
 
+    it('gives every change its before and after values', async () => {
+      const { rows } = await client.query(
+        `SELECT action, count(*)::int AS n,
+                count(*) FILTER (WHERE old_value IS NULL OR old_value = 'null'::jsonb)::int AS no_old,
+                count(*) FILTER (WHERE new_value IS NULL OR new_value = 'null'::jsonb)::int AS no_new
+         FROM "${db.schema}".audit_log GROUP BY action`,
+      );
+      const changes = /_(UPDATE|CHANGE|ASSIGN|COMPLETE|CANCEL|ADJUST|OPTIMIZE)$|^BULK_OPERATION$|^ROUTE_STOP_/;
+      const checked = rows.filter((r) => changes.test(r.action) || /_(CREATE|DELETE)$/.test(r.action));
+      expect(checked.length, 'change actions in the trail').to.be.greaterThan(15);
+      for (const r of checked) {
+        // A cabinet that is added has no before; every other change has both sides.
+        const needsOld = !/_CREATE$/.test(r.action) && r.action !== 'CABINET_UPDATE';
+        const needsNew = !/_DELETE$/.test(r.action);
+        if (needsOld) expect(r.no_old, `${r.action} without oldValue`).to.equal(0);
+        if (needsNew) expect(r.no_new, `${r.action} without newValue`).to.equal(0);
+      }
+    });
+
     it('records the brute-force burst as LOGIN_FAILED rows from one address with rising attempt counts', async () => {
       const { rows } = await client.query(
         `SELECT p.client_address, p.fields->>'username' AS username, (l.details->>'attempt_count')::int AS attempt, (l.details->>'max_attempts')::int AS max
