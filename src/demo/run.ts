@@ -141,7 +141,8 @@ function nextCommands(schema: string): string[] {
   const s = schema === 'cvd_activity' ? '' : ` --schema ${schema}`;
   return [
     `npx cvd-activity audit query --action LOGIN_FAILED${s}`,
-    `npx cvd-activity audit query --category security --format table${s}`,
+    `npx cvd-activity audit query --action PERMISSION_CHANGE,DATA_EXPORT,BULK_OPERATION,CONFIG_CHANGE${s}`,
+    `npx cvd-activity audit query --user alice --since 1h --format csv${s}`,
     `npx cvd-activity audit verify${s}`,
     `npx cvd-activity alerts check${s}`,
   ];
