@@ -74,7 +74,15 @@ function main(): void {
     server.closeAllConnections();
   });
   const statsFile = process.env.CVD_DEMO_STATS_FILE;
-  if (statsFile) process.once('exit', () => writeFileSync(statsFile, JSON.stringify(getActivityStats())));
+  if (statsFile) {
+    process.once('exit', () => {
+      try {
+        writeFileSync(statsFile, JSON.stringify(getActivityStats()));
+      } catch (err) {
+        console.error(`demo api: could not write activity counters to ${statsFile}: ${(err as Error).message}`);
+      }
+    });
+  }
 }
 
 if (require.main === module) main();

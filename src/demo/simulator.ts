@@ -68,9 +68,9 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
 
   // Background lanes: the dashboard polls, the probe checks health, browsers load pages.
   const lanes = [
-    repeat(2000, stopped, () => client.send(dashboard, 'GET', '/api/admin/activity/alerts')),
-    repeat(1000, stopped, () => client.send(monitor, 'GET', '/health')),
-    repeat(3000, stopped, async () => {
+    repeat(2000, deadline, stopped, () => client.send(dashboard, 'GET', '/api/admin/activity/alerts')),
+    repeat(1000, deadline, stopped, () => client.send(monitor, 'GET', '/health')),
+    repeat(3000, deadline, stopped, async () => {
       for (const path of ['/', '/static/app.js', '/static/style.css', '/static/logo.svg']) await client.send(people.mona, 'GET', path);
     }),
   ];
@@ -107,9 +107,10 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
   return { ...client.tally, durationMs: Date.now() - started, ...ops.incidents };
 }
 
-async function repeat(everyMs: number, stopped: () => boolean, fn: () => Promise<unknown>): Promise<void> {
+/** Calls `fn` every `everyMs` until `deadline` (ms since epoch) or `stopped()`; never sleeps past the deadline. */
+async function repeat(everyMs: number, deadline: number, stopped: () => boolean, fn: () => Promise<unknown>): Promise<void> {
   while (!stopped()) {
     await fn();
-    await sleep(everyMs);
+    await sleep(Math.max(0, Math.min(everyMs, deadline - Date.now())));
   }
 }
