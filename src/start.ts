@@ -15,6 +15,7 @@ import type { CvdActivityConfig, CvdActivityOptions, LogLevel } from './config/t
 import { ActivitySpanProcessor } from './instrumentation/ActivitySpanProcessor';
 import { ClientAddress } from './instrumentation/ClientAddress';
 import { installExitHandlers } from './instrumentation/exitHandlers';
+import { EmitterContextManager } from './instrumentation/EmitterContextManager';
 import { createHttpInstrumentation } from './instrumentation/httpInstrumentation';
 import type { NoiseRule } from './instrumentation/NoiseRule';
 import { NoiseRules } from './instrumentation/NoiseRules';
@@ -94,6 +95,7 @@ function startSdk(config: CvdActivityConfig, noiseRules: readonly NoiseRule[]): 
   const sdk = new NodeSDK({
     resource: defaultResource().merge(resourceFromAttributes({ ...config.resourceAttributes, 'service.name': config.serviceName })),
     autoDetectResources: false,
+    contextManager: new EmitterContextManager(),
     instrumentations: [createHttpInstrumentation({ redactor, processor: activity })],
     sampler: new ParentBasedSampler({ root: new NoiseSampler(noise, config.noise.sampleRatio) }),
     spanProcessors: processors,
@@ -102,6 +104,12 @@ function startSdk(config: CvdActivityConfig, noiseRules: readonly NoiseRule[]): 
     logRecordProcessors: [],
   });
   sdk.start();
+  // instrumentation-http patches http/https when they are next require()d. An
+  // app that loaded them before start() — every ESM app calling start() from
+  // code, whose imports are hoisted — would otherwise never get server spans.
+  // Requiring them here patches the shared Server prototypes for everyone.
+  require('http');
+  require('https');
 
   const forceFlush = async (): Promise<void> => {
     activity.dirty = false;

@@ -1,9 +1,10 @@
-// Where the CPU time goes: runs one variant's server under --cpu-prof with
-// autocannon load and prints self time by package and the hottest functions.
-//   node bench/overhead/profile.mjs [cvd-activity|auto-instrumentations-node|plain] [/hello|/devices]
+// Where the CPU time goes: runs each variant's server under --cpu-prof with
+// the same autocannon load and compares self time per request by package, in
+// one run. Writes the `overhead-profile` section of bench/RESULTS.md.
+//   node bench/overhead/profile.mjs [/hello|/devices]
 import { fork } from 'node:child_process';
 import { createServer } from 'node:http';
-import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
@@ -12,52 +13,89 @@ import autocannon from 'autocannon';
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
 const require = createRequire(import.meta.url);
-const variant = process.argv[2] ?? 'cvd-activity';
-const path = process.argv[3] ?? '/hello';
-const outDir = join(root, 'bench', '.tmp', `prof-${variant}`);
-rmSync(outDir, { recursive: true, force: true });
-mkdirSync(outDir, { recursive: true });
+const path = process.argv[2] ?? '/hello';
+const VARIANTS = {
+  plain: [],
+  'auto-instrumentations-node': ['--require', require.resolve('@opentelemetry/auto-instrumentations-node/register')],
+  'cvd-activity': ['--require', join(root, 'dist', 'register.js')],
+};
 
-const sink = createServer((req, res) => { req.resume(); req.on('end', () => res.end('{}')); });
+const sink = createServer((req, res) => { req.resume(); req.on('end', () => res.end()); });
 await new Promise((r) => sink.listen(0, '127.0.0.1', r));
-const flags = { plain: [], 'auto-instrumentations-node': ['--require', require.resolve('@opentelemetry/auto-instrumentations-node/register')], 'cvd-activity': ['--require', join(root, 'dist', 'register.js')] }[variant];
 const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(OTEL_|CVD_ACTIVITY_)/.test(k)));
-const child = fork(join(here, 'server.js'), [], {
-  execArgv: [...flags, '--cpu-prof', '--cpu-prof-dir', outDir],
-  env: { ...env, OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${sink.address().port}`, OTEL_LOG_LEVEL: 'error' },
-});
-const port = await new Promise((r) => child.once('message', (m) => r(m.port)));
-const result = await new Promise((r) => autocannon({ url: `http://127.0.0.1:${port}${path}`, connections: 50, duration: 5 }, (e, res) => r(res)));
-const requests = result['2xx'];
-child.send('exit');
-await new Promise((r) => child.once('exit', r));
-sink.close();
 
-const profile = JSON.parse(readFileSync(join(outDir, readdirSync(outDir)[0]), 'utf8'));
-const dt = new Map();
-for (let i = 0; i < profile.samples.length; i++) dt.set(profile.samples[i], (dt.get(profile.samples[i]) ?? 0) + (profile.timeDeltas[i] ?? 0));
 const bucket = (url) => {
-  if (!url) return '(native / gc / idle)';
-  if (url.includes('/dist/')) return 'cvd-activity';
+  if (!url) return '(native: syscalls, GC, JSON)';
+  if (url.includes(`${root}/dist/`) && !url.includes('node_modules')) return 'cvd-activity';
   const m = /node_modules\/((@[^/]+\/)?[^/]+)/.exec(url);
   if (m) return m[1];
   if (url.startsWith('node:')) return 'node core';
-  return url.replace(root, '.');
+  return 'app';
 };
-const byBucket = new Map();
-const byFn = new Map();
-let total = 0;
-for (const node of profile.nodes) {
-  const t = dt.get(node.id) ?? 0;
-  if (node.callFrame.functionName === '(idle)') continue;
-  total += t;
-  const b = bucket(node.callFrame.url);
-  byBucket.set(b, (byBucket.get(b) ?? 0) + t);
-  const fn = `${node.callFrame.functionName || '(anonymous)'} ${b}`;
-  byFn.set(fn, (byFn.get(fn) ?? 0) + t);
+
+async function profile(name) {
+  const outDir = join(root, 'bench', '.tmp', `prof-${name}`);
+  rmSync(outDir, { recursive: true, force: true });
+  mkdirSync(outDir, { recursive: true });
+  const child = fork(join(here, 'server.js'), [], {
+    execArgv: [...VARIANTS[name], '--cpu-prof', '--cpu-prof-dir', outDir],
+    env: { ...env, OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${sink.address().port}`, OTEL_LOG_LEVEL: 'error' },
+    stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
+  });
+  const port = await new Promise((r) => child.on('message', (m) => m.port && r(m.port)));
+  const url = `http://127.0.0.1:${port}${path}`;
+  await new Promise((r) => autocannon({ url, connections: 50, duration: 1 }, r)); // warm-up
+  const result = await new Promise((r) => autocannon({ url, connections: 50, duration: 5 }, (e, res) => r(res)));
+  child.send('exit');
+  await new Promise((r) => child.once('exit', r));
+  const prof = JSON.parse(readFileSync(join(outDir, readdirSync(outDir)[0]), 'utf8'));
+  const dt = new Map();
+  for (let i = 0; i < prof.samples.length; i++) dt.set(prof.samples[i], (dt.get(prof.samples[i]) ?? 0) + (prof.timeDeltas[i] ?? 0));
+  const byBucket = new Map();
+  const byFn = new Map();
+  for (const node of prof.nodes) {
+    const t = dt.get(node.id) ?? 0;
+    if (node.callFrame.functionName === '(idle)' || t === 0) continue;
+    const b = bucket(node.callFrame.url);
+    byBucket.set(b, (byBucket.get(b) ?? 0) + t);
+    const fn = `${node.callFrame.functionName || '(anonymous)'} (${b})`;
+    byFn.set(fn, (byFn.get(fn) ?? 0) + t);
+  }
+  return { requests: result['2xx'], byBucket, byFn };
 }
-const pct = (t) => `${((100 * t) / total).toFixed(1)}%`.padStart(6) + `${(t / requests).toFixed(1)} µs/req`.padStart(14);
-console.log(`${variant} ${path}: ${requests} requests, ${(total / requests).toFixed(1)} µs busy per request (includes start-up); self time by package`);
-for (const [b, t] of [...byBucket].sort((a, b) => b[1] - a[1]).slice(0, 15)) console.log(`${pct(t)}  ${b}`);
-console.log('\nhottest functions');
-for (const [f, t] of [...byFn].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`${pct(t)}  ${f}`);
+
+const results = {};
+for (const name of Object.keys(VARIANTS)) results[name] = await profile(name);
+sink.close();
+
+// µs per request (profile includes start-up and warm-up; the same for all variants).
+const per = (name, t) => t / results[name].requests;
+const buckets = [...new Set(Object.values(results).flatMap((r) => [...r.byBucket.keys()]))]
+  .sort((a, b) => (results['cvd-activity'].byBucket.get(b) ?? 0) - (results['cvd-activity'].byBucket.get(a) ?? 0));
+const names = Object.keys(VARIANTS);
+const lines = [
+  '<!-- bench:overhead-profile -->',
+  `## Where the CPU goes (\`node bench/overhead/profile.mjs ${path}\`)`,
+  '',
+  `Self time per request by package under \`--cpu-prof\`, 5 s of autocannon (50 connections) on \`${path}\`, one run, ${new Date().toISOString().slice(0, 16)}Z.`,
+  'Profiling inflates absolute numbers; compare rows across columns.',
+  '',
+  `| package | ${names.join(' | ')} |`,
+  `|---|${names.map(() => '---:').join('|')}|`,
+];
+// Rows under 0.5 µs/req everywhere are folded into one.
+const small = (b) => names.every((n) => per(n, results[n].byBucket.get(b) ?? 0) < 0.5);
+for (const b of buckets.filter((b) => !small(b))) lines.push(`| ${b} | ${names.map((n) => (per(n, results[n].byBucket.get(b) ?? 0)).toFixed(1)).join(' | ')} |`);
+lines.push(`| (other packages) | ${names.map((n) => per(n, buckets.filter(small).reduce((a, b) => a + (results[n].byBucket.get(b) ?? 0), 0)).toFixed(1)).join(' | ')} |`);
+lines.push(`| **total** | ${names.map((n) => per(n, [...results[n].byBucket.values()].reduce((a, c) => a + c, 0)).toFixed(1)).join(' | ')} |`);
+lines.push('', 'Hottest functions of cvd-activity\'s server (µs per request):', '');
+for (const [fn, t] of [...results['cvd-activity'].byFn].sort((a, b) => b[1] - a[1]).slice(0, 20)) lines.push(`- ${per('cvd-activity', t).toFixed(1)} ${fn}`);
+lines.push('<!-- /bench:overhead-profile -->');
+const section = lines.join('\n');
+console.log(section);
+
+const resultsPath = join(root, 'bench', 'RESULTS.md');
+let page = existsSync(resultsPath) ? readFileSync(resultsPath, 'utf8') : '# Benchmark results\n';
+const re = /<!-- bench:overhead-profile -->[\s\S]*?<!-- \/bench:overhead-profile -->/;
+page = re.test(page) ? page.replace(re, section) : `${page.trimEnd()}\n\n${section}\n`;
+writeFileSync(resultsPath, page);

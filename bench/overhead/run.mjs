@@ -2,7 +2,9 @@
 // auto-instrumentations-node's register with its defaults; cvd-activity's
 // register. Three interleaved rounds of autocannon per route; the servers
 // export to a local OTLP sink. Writes its section of bench/RESULTS.md.
-//   node bench/overhead/run.mjs [--duration 5] [--rounds 3] [--connections 50]
+//   node bench/overhead/run.mjs [--duration 5] [--rounds 3] [--connections 50] [--no-ablation]
+// Two reference servers (bench/overhead/variants/, skipped with --no-ablation)
+// show where cvd-activity's remaining overhead comes from.
 import { fork } from 'node:child_process';
 import { createServer } from 'node:http';
 import { cpus } from 'node:os';
@@ -24,29 +26,44 @@ const ROUNDS = arg('rounds', 3);
 const CONNECTIONS = arg('connections', 50);
 const ROUTES = [['hello-world (1 KB JSON)', '/hello'], ['50 devices (~8 KB JSON)', '/devices']];
 
-// A sink that accepts any OTLP export (traces, metrics, logs) and answers 200.
+// One sink per server that accepts any OTLP export (traces, metrics, logs),
+// answers 200 and counts trace bytes: bytes per request show whether a
+// variant exported every span or dropped some under load.
 let exportedBytes = 0;
-const sink = createServer((req, res) => {
-  req.on('data', (c) => (exportedBytes += c.length));
-  req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
-});
-await new Promise((r) => sink.listen(0, '127.0.0.1', r));
-const sinkUrl = `http://127.0.0.1:${sink.address().port}`;
+async function startSink() {
+  const sink = { traceBytes: 0 };
+  sink.server = createServer((req, res) => {
+    const traces = req.url.endsWith('/v1/traces');
+    req.on('data', (c) => {
+      exportedBytes += c.length;
+      if (traces) sink.traceBytes += c.length;
+    });
+    req.on('end', () => res.writeHead(200, { 'content-type': req.headers['content-type'] ?? 'application/json' }).end());
+  });
+  await new Promise((r) => sink.server.listen(0, '127.0.0.1', r));
+  sink.url = `http://127.0.0.1:${sink.server.address().port}`;
+  return sink;
+}
 
 const VARIANTS = [
   { name: 'plain', execArgv: [] },
   { name: 'auto-instrumentations-node', execArgv: ['--require', require.resolve('@opentelemetry/auto-instrumentations-node/register')] },
   { name: 'cvd-activity', execArgv: ['--require', join(root, 'dist', 'register.js')] },
+  ...(!process.argv.includes('--no-ablation') ? [
+    { name: 'ablation: SDK + instrumentation-http defaults', execArgv: ['--require', join(here, 'variants', 'sdk-http-defaults.js')] },
+    { name: 'ablation: SDK + bare emit-patch span', execArgv: ['--require', join(here, 'variants', 'sdk-lean-server-span.js')] },
+  ] : []),
 ];
 
-function cleanEnv() {
+function cleanEnv(sinkUrl) {
   const env = {};
   for (const [k, v] of Object.entries(process.env)) if (!/^(OTEL_|CVD_ACTIVITY_|NODE_OPTIONS$)/.test(k)) env[k] = v;
   return { ...env, OTEL_EXPORTER_OTLP_ENDPOINT: sinkUrl, OTEL_SERVICE_NAME: 'bench', OTEL_LOG_LEVEL: 'error' };
 }
 
 async function startServer(variant) {
-  const child = fork(join(here, 'server.js'), [], { execArgv: variant.execArgv, env: cleanEnv(), stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const sink = await startSink();
+  const child = fork(join(here, 'server.js'), [], { execArgv: variant.execArgv, env: cleanEnv(sink.url), stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   const port = await new Promise((resolve, reject) => {
     child.once('message', (m) => resolve(m.port));
     child.once('exit', (code) => reject(new Error(`${variant.name} server exited (${code})`)));
@@ -55,7 +72,7 @@ async function startServer(variant) {
     child.once('message', (m) => resolve(m.cpu.user + m.cpu.system));
     child.send('cpu');
   });
-  return { ...variant, child, port, cpu };
+  return { ...variant, child, port, cpu, sink };
 }
 
 const load = (url, duration) => new Promise((resolve, reject) => {
@@ -72,18 +89,24 @@ try {
     for (const [label, path] of ROUTES) {
       for (const s of servers) {
         const before = await s.cpu();
+        const bytesBefore = s.sink.traceBytes;
         const r = await load(`http://127.0.0.1:${s.port}${path}`, DURATION);
         const cpu = (await s.cpu()) - before;
+        // Let the last batch of this window arrive before counting its bytes.
+        await new Promise((res) => setTimeout(res, 300));
+        const traceBytes = s.sink.traceBytes - bytesBefore;
         const done = r['2xx'];
         const key = `${s.name}|${label}`;
-        (samples[key] ??= []).push({ rps: done / DURATION, p50: r.latency.p50, p99: r.latency.p99, cpuPerReq: cpu / done });
-        console.log(`round ${round} ${s.name.padEnd(27)} ${label.padEnd(24)} ${Math.round(done / DURATION)} req/s  p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  ${(cpu / done).toFixed(1)} µs CPU/req  errors ${r.errors + r.non2xx}`);
+        (samples[key] ??= []).push({ rps: done / DURATION, p50: r.latency.p50, p99: r.latency.p99, cpuPerReq: cpu / done, bytesPerReq: traceBytes / done });
+        console.log(`round ${round} ${s.name.padEnd(46)} ${label.padEnd(24)} ${Math.round(done / DURATION)} req/s  p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  ${(cpu / done).toFixed(1)} µs CPU/req  ${(traceBytes / done).toFixed(0)} trace B/req  errors ${r.errors + r.non2xx}`);
       }
     }
   }
 } finally {
-  for (const s of servers) s.child.kill('SIGKILL');
-  sink.close();
+  for (const s of servers) {
+    s.child.kill('SIGKILL');
+    s.sink.server.close();
+  }
 }
 
 const median = (xs) => {
@@ -100,10 +123,11 @@ const lines = [
   `node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}. autocannon ${CONNECTIONS} connections, ${DURATION} s per cell,`,
   `${ROUNDS} interleaved rounds, medians. Servers export to a local OTLP/HTTP sink (${(exportedBytes / 1e6).toFixed(1)} MB received).`,
   'Server CPU is the server process\'s own user+system time (process.cpuUsage) over the load window, divided by answered requests.',
+  'Trace bytes/req (OTLP protobuf received by the variant\'s own sink) shows that every variant exported its spans rather than dropping them.',
   'The load generator shares the machine\'s cores with the server: compare ratios, not absolute numbers.',
   '',
-  '| route | variant | req/s | vs plain | p50 ms | p99 ms | server CPU µs/req | added CPU µs/req | added vs auto |',
-  '|---|---|---:|---:|---:|---:|---:|---:|---:|',
+  '| route | variant | req/s | vs plain | p50 ms | p99 ms | server CPU µs/req | added CPU µs/req | added vs auto | trace bytes/req |',
+  '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
 ];
 const verdicts = [];
 for (const [label] of ROUTES) {
@@ -113,10 +137,23 @@ for (const [label] of ROUTES) {
     const cpu = m(v.name, label, 'cpuPerReq');
     const added = cpu - plainCpu;
     const vsAuto = v.name === 'plain' ? '' : `${(added / autoAdded).toFixed(2)}`;
-    lines.push(`| ${label} | ${v.name} | ${Math.round(m(v.name, label, 'rps'))} | ${(m(v.name, label, 'rps') / m('plain', label, 'rps')).toFixed(2)} | ${m(v.name, label, 'p50')} | ${m(v.name, label, 'p99')} | ${cpu.toFixed(1)} | ${v.name === 'plain' ? '' : added.toFixed(1)} | ${vsAuto} |`);
+    lines.push(`| ${label} | ${v.name} | ${Math.round(m(v.name, label, 'rps'))} | ${(m(v.name, label, 'rps') / m('plain', label, 'rps')).toFixed(2)} | ${m(v.name, label, 'p50')} | ${m(v.name, label, 'p99')} | ${cpu.toFixed(1)} | ${v.name === 'plain' ? '' : added.toFixed(1)} | ${vsAuto} | ${m(v.name, label, 'bytesPerReq').toFixed(0)} |`);
   }
   const ratio = (m('cvd-activity', label, 'cpuPerReq') - plainCpu) / autoAdded;
   verdicts.push(`- ${label}: cvd-activity adds ${(ratio * 100).toFixed(0)}% of the CPU per request that auto-instrumentations-node adds (${ratio < 0.5 ? 'meets the target of half' : ratio < 1 ? 'less than auto-instrumentations-node, short of the target of half' : 'NOT less than auto-instrumentations-node'}).`);
+}
+const HTTP = 'ablation: SDK + instrumentation-http defaults';
+const BARE = 'ablation: SDK + bare emit-patch span';
+if (samples[`${HTTP}|${ROUTES[0][0]}`]) {
+  verdicts.push('', 'Where cvd-activity\'s added CPU goes (µs per request, from the ablation rows of this run):');
+  for (const [label] of ROUTES) {
+    const plainCpu = m('plain', label, 'cpuPerReq');
+    const cvd = m('cvd-activity', label, 'cpuPerReq') - plainCpu;
+    const http = m(HTTP, label, 'cpuPerReq') - plainCpu;
+    const bare = m(BARE, label, 'cpuPerReq') - plainCpu;
+    verdicts.push(`- ${label}: ${cvd.toFixed(1)} added = ${bare.toFixed(1)} recording and exporting a bare server span (SDK, sampler-free, batch, OTLP protobuf)`
+      + ` + ${(http - bare).toFixed(1)} instrumentation-http's incoming-request path + ${(cvd - http).toFixed(1)} cvd-activity's hooks, enrichment, request context and larger spans.`);
+  }
 }
 lines.push('', ...verdicts, '<!-- /bench:overhead -->');
 

@@ -11,14 +11,16 @@
  */
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { Ajv } from 'ajv';
-import type { ErrorObject, ValidateFunction } from 'ajv';
+import type { ErrorObject } from 'ajv';
 import { ConfigError } from './ConfigError';
 import type { ConfigProblem } from './ConfigError';
 import { defaultConfig } from './defaults';
 import { readCvdEnv, readOtelEnv } from './env';
 import type { EnvValue } from './env';
 import { configSchema } from './schema';
+// ajv's standalone output for configSchema (npm run generate:config): start-up
+// skips loading and running ajv's compiler.
+import { validate as validateSchema } from './validateConfig.generated';
 import type { CvdActivityConfig, CvdActivityOptions } from './types';
 
 /** Where to read from; tests pass their own `env` and `cwd` instead of mutating the process. */
@@ -30,10 +32,11 @@ export interface LoadConfigContext {
 /** Options whose value is an object merged key by key. */
 const SECTIONS = new Set(['noise', 'redaction', 'audit', 'database', 'pipeline', 'resourceAttributes']);
 
-let validator: ValidateFunction | undefined;
+type StandaloneValidate = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
+
 function validate(data: unknown): ErrorObject[] {
-  validator ??= new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile(configSchema);
-  return validator(data) ? [] : [...(validator.errors ?? [])];
+  const v = validateSchema as StandaloneValidate;
+  return v(data) ? [] : [...(v.errors ?? [])];
 }
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>

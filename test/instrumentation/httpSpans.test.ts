@@ -116,7 +116,7 @@ describe('instrumentation: http spans of a CommonJS app under --require', functi
 
   it('keeps the request context (user, client address) in body listeners that run after the handler returned', async () => {
     const body = await new Promise<string>((resolve, reject) => {
-      const req = httpRequest(`${app.base}/api/body-context`, {
+      const req = httpRequest(`${app.base}/api/body-context?call=1`, {
         method: 'POST', headers: { 'x-user': 'u-body', 'content-type': 'text/plain', 'transfer-encoding': 'chunked' },
       }, (res) => {
         let text = '';
@@ -129,7 +129,13 @@ describe('instrumentation: http spans of a CommonJS app under --require', functi
       setTimeout(() => req.end('second part'), 150);
     });
     expect(JSON.parse(body)).to.deep.equal({ size: 22, clientAddress: '127.0.0.1', user: 'u-body' });
-    expect((await spanFor('/api/body-context')).attributes).to.include({ 'user.id': 'u-body', 'http.request.method': 'POST' });
+    const server = await spanFor('/api/body-context');
+    expect(server.attributes).to.include({ 'user.id': 'u-body', 'http.request.method': 'POST' });
+    // The trace context also survives into the body listener: its outgoing call is a child of this request.
+    const inner = () => receiver.serverSpans('/api/devices').find((s) => s.attributes['url.query'] === 'from=body-listener');
+    await receiver.waitFor('the inner span', () => inner() !== undefined);
+    expect(inner()!.traceId).to.equal(server.traceId);
+    expect(receiver.spans.some((s) => s.kind === 3 && s.traceId === server.traceId)).to.equal(true);
   });
 
   it('samples polling endpoints near the configured ratio (0.1)', async () => {

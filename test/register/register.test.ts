@@ -12,7 +12,7 @@ describe('register', function () {
   // Spans leave only through a flush: the batch delay is longer than any test.
   const noTimerExport = { OTEL_BSP_SCHEDULE_DELAY: '600000' };
 
-  async function launch(fixture: string, mode: 'require' | 'import', env: NodeJS.ProcessEnv = {}): Promise<ChildApp> {
+  async function launch(fixture: string, mode: 'require' | 'import' | 'none', env: NodeJS.ProcessEnv = {}): Promise<ChildApp> {
     const app = await startChildApp(fixture, mode, { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: receiver.url, ...env });
     apps.push(app);
     return app;
@@ -35,6 +35,13 @@ describe('register', function () {
     expect(span.attributes).to.include({ 'user.id': 'esm-user', 'url.query': 'token=REDACTED', 'http.response.status_code': 200, 'activity.outcome': 'success' });
     expect(receiver.serverSpans('/api/missing')[0].attributes['error.type']).to.equal('404');
     expect(receiver.allBytes()).to.not.include('ESM-SECRET');
+  });
+
+  it('instruments an ESM app that calls start() from code after importing node:http', async () => {
+    const app = await launch('esm-start-app.mjs', 'none');
+    await (await fetch(`${app.base}/api/programmatic`)).text();
+    await receiver.waitFor('the span', () => receiver.serverSpans('/api/programmatic').length === 1);
+    expect(receiver.serverSpans('/api/programmatic')[0].resource['service.name']).to.equal('esm-programmatic');
   });
 
   it('exports OTLP/HTTP protobuf by default, with no secret in the bytes', async () => {
