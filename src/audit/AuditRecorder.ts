@@ -3,7 +3,7 @@
  * installed AuditSink, synchronously, without I/O. Built from the validated
  * config and the sink in start(); the `audit` facade delegates to it.
  */
-import { context, diag, isSpanContextValid, trace } from '@opentelemetry/api';
+import { TraceFlags, context, diag, isSpanContextValid, trace } from '@opentelemetry/api';
 import { v7 as uuidv7 } from 'uuid';
 import type { AuditConfig, RedactionConfig } from '../config/types';
 import type { ActionDefinition, ActionRegistry, RegisteredAction } from './ActionRegistry';
@@ -98,7 +98,7 @@ export class AuditRecorder {
     };
     if (address) details.address_attempt_count = this.loginsByAddress.hit(address);
     const max = this.config.audit.loginMaxAttempts;
-    details.locked = (details.attempt_count as number) >= max || ((details.address_attempt_count as number | undefined) ?? 0) >= max;
+    details.limit_reached = (details.attempt_count as number) >= max || ((details.address_attempt_count as number | undefined) ?? 0) >= max;
     return this.record('LOGIN_FAILED', { details, outcome: 'failure', reason: input?.reason ?? null });
   }
 
@@ -195,7 +195,9 @@ export class AuditRecorder {
 export function captureCall(target?: MirrorTarget): CallCapture {
   const ctx = currentRequestContext();
   const spanContext = (target?.span ?? trace.getSpan(context.active()))?.spanContext();
-  const valid = spanContext !== undefined && isSpanContextValid(spanContext);
+  // A span of our own that was not sampled is never exported: do not point the row at it.
+  const exported = !target?.own || (spanContext !== undefined && (spanContext.traceFlags & TraceFlags.SAMPLED) !== 0);
+  const valid = spanContext !== undefined && exported && isSpanContextValid(spanContext);
   return {
     eventId: uuidv7(),
     occurredAt: Date.now(),

@@ -77,7 +77,7 @@ function recordCall(action: string, fields: unknown): string {
   if (installed) return installed.record(action, fields);
   const capture = captureCall();
   if (pending.length >= PRE_START_BUFFER_MAX) {
-    if (droppedBeforeStart++ === 0) diag.error(`cvd-activity: the audit pre-start buffer is full (${PRE_START_BUFFER_MAX} events); events recorded before start() are being dropped`);
+    if (droppedBeforeStart++ === 0) diag.warn(`cvd-activity: the audit pre-start buffer is full (${PRE_START_BUFFER_MAX} events); events recorded before start() are being dropped`);
     return capture.eventId;
   }
   // A snapshot: the app may change its objects after the call.
@@ -112,6 +112,7 @@ export const audit = {
     const address = input?.clientAddress ?? captureCall().clientAddress;
     const details: Record<string, unknown> = { username: String(input?.username), attempt_count: attempts, max_attempts: PRE_START_LOGIN_MAX_ATTEMPTS };
     if (address) details.address_attempt_count = preStartLogins.address.hit(address);
+    details.limit_reached = attempts >= PRE_START_LOGIN_MAX_ATTEMPTS || ((details.address_attempt_count as number | undefined) ?? 0) >= PRE_START_LOGIN_MAX_ATTEMPTS;
     return recordCall('LOGIN_FAILED', { details, outcome: 'failure', reason: input?.reason });
   },
 

@@ -85,10 +85,12 @@ export function buildEvent(name: string, action: RegisteredAction | undefined, r
 
   const personalFields: Record<string, string> = {};
   const personal = action?.spec.personal ?? [];
-  // One serialization decides for the usual small details: if all of it fits one field's cap, every field does.
-  const allFit = (JSON.stringify(details) ?? '').length * 3 <= maxFieldBytes;
-  const kept: Record<string, unknown> = {};
-  for (const key of Object.keys(details)) {
+  // One serialization decides for the usual small event: if details, old and new value together
+  // fit one field's cap (3 bytes per UTF-16 unit at most), every single field does.
+  const allFit = (JSON.stringify([details, oldValue, newValue]) ?? '').length * 3 <= maxFieldBytes;
+  let kept: Record<string, unknown> = {};
+  if (allFit && personal.length === 0) kept = details; // already our own copy: nothing to move or cut
+  else for (const key of Object.keys(details)) {
     const value = details[key];
     if (personal.includes(key)) personalFields[key] = capField(typeof value === 'string' ? value : JSON.stringify(value), maxFieldBytes) as string;
     else setOwn(kept, key, allFit ? value : capField(value, maxFieldBytes));
@@ -107,8 +109,8 @@ export function buildEvent(name: string, action: RegisteredAction | undefined, r
     resourceType: optionalText(fields.resourceType, '/resourceType', errors, 256) ?? action?.spec.resourceType ?? null,
     resourceId: optionalText(typeof fields.resourceId === 'number' ? String(fields.resourceId) : fields.resourceId, '/resourceId', errors, 1024),
     details: kept,
-    oldValue: capField(oldValue, maxFieldBytes),
-    newValue: capField(newValue, maxFieldBytes),
+    oldValue: allFit ? oldValue : capField(oldValue, maxFieldBytes),
+    newValue: allFit ? newValue : capField(newValue, maxFieldBytes),
     affectedRecords: affectedRecords as number | null,
     personal: { clientAddress: capture.clientAddress, userAgent: capture.userAgent, fields: personalFields },
     traceId: capture.traceId,

@@ -50,6 +50,14 @@ function copy(value: unknown, options: NormalizeOptions, seen: Set<object>, dept
   const obj = value as object;
   if (seen.has(obj)) return '[Circular]';
   if (depth >= MAX_DEPTH) return '[Depth limit]';
+  if (Object.getPrototypeOf(obj) === Object.prototype && typeof (obj as { toJSON?: unknown }).toJSON !== 'function') {
+    seen.add(obj); // the common case first: a plain object literal
+    try {
+      return copyObject(obj as Record<string, unknown>, options, seen, depth);
+    } finally {
+      seen.delete(obj);
+    }
+  }
   if (obj instanceof Date) return Number.isNaN(obj.getTime()) ? null : obj.toISOString();
   if (ArrayBuffer.isView(obj)) return `[${obj.constructor?.name ?? 'Binary'} ${obj.byteLength} bytes]`;
   if (obj instanceof ArrayBuffer) return `[ArrayBuffer ${obj.byteLength} bytes]`;
@@ -61,7 +69,7 @@ function copy(value: unknown, options: NormalizeOptions, seen: Set<object>, dept
     if (obj instanceof Set) return Array.from(obj, (v) => copy(v, options, seen, depth + 1));
     const toJSON = (obj as { toJSON?: unknown }).toJSON;
     if (typeof toJSON === 'function') return copy(safeCall(() => toJSON.call(obj)), options, seen, depth + 1);
-    return copyEntries(ownEntries(obj), options, seen, depth);
+    return copyObject(obj as Record<string, unknown>, options, seen, depth);
   } finally {
     seen.delete(obj);
   }
@@ -85,10 +93,23 @@ function copyEntries(entries: Iterable<[unknown, unknown]>, options: NormalizeOp
   return out;
 }
 
-function* ownEntries(obj: object): Generator<[string, unknown]> {
-  for (const key of Object.keys(obj)) {
-    yield [key, safeCall(() => (obj as Record<string, unknown>)[key])];
+// The hot path (plain objects of a few keys): no iterator, no closure per property.
+function copyObject(obj: Record<string, unknown>, options: NormalizeOptions, seen: Set<object>, depth: number): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const keys = Object.keys(obj);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    let value: unknown;
+    try {
+      value = obj[key];
+    } catch (err) {
+      value = `[Unreadable: ${describe(err)}]`;
+    }
+    if (value === undefined) continue; // as JSON.stringify does
+    if (key === '__proto__') setOwn(out, key, copy(value, options, seen, depth + 1));
+    else out[key] = copy(value, options, seen, depth + 1);
   }
+  return out;
 }
 
 /** Sets `key` as an own data property, even `__proto__` (plain assignment would change the prototype). */

@@ -187,7 +187,7 @@ describe('audit/AuditRecorder', () => {
     });
     const details = sink.events.map((e) => e.details);
     expect(details.map((d) => [d.attempt_count, d.address_attempt_count, d.max_attempts])).to.deep.equal([[1, 1, 3], [1, 2, 3], [2, 3, 3], [2, 2, 3]]);
-    expect(details.map((d) => d.locked)).to.deep.equal([false, false, true, false]);
+    expect(details.map((d) => d.limit_reached)).to.deep.equal([false, false, true, false]);
     expect(sink.events[0]).to.deep.include({ outcome: 'failure', reason: 'bad_password', schemaValid: true });
     expect(sink.events[0]!.personal.fields).to.deep.equal({ username: 'alice' });
     expect(sink.events[0]!.details).not.to.have.property('username');

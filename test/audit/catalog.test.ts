@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { AuditValidationError } from '../../src/audit/errors';
 import { builtinCatalog, catalogGroups } from '../../src/audit/catalog/index';
 import type { ActionSpec } from '../../src/audit/catalog/schema';
-import { newTestRecorder } from '../support/audit';
+import { Redactor } from '../../src/audit/redact';
+import { DEFAULT_REDACTION_FIELDS, newTestRecorder } from '../support/audit';
 
 const catalog: Record<string, ActionSpec> = builtinCatalog;
 
@@ -71,6 +72,12 @@ describe('audit/catalog', () => {
         expect(properties, `${name}: ${field}`).to.include(field);
       }
     }
+  });
+
+  it('names no detail field so that the default redaction list would mask it', () => {
+    const redactor = new Redactor(DEFAULT_REDACTION_FIELDS);
+    const masked = Object.entries(catalog).flatMap(([name, spec]) => Object.keys(spec.details.properties).filter((f) => redactor.isSecret(f)).map((f) => `${name}.${f}`));
+    expect(masked).to.deep.equal([]);
   });
 
   for (const [name, spec] of Object.entries(catalog)) {

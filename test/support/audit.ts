@@ -12,8 +12,8 @@ import type { AuditRecorder, AuditRecorderConfig } from '../../src/audit/AuditRe
 import { MemoryAuditSink } from '../../src/audit/MemoryAuditSink';
 import type { AuditConfig } from '../../src/config/types';
 
-/** The redaction field list the config room documents as default. */
-export const DEFAULT_REDACTION_FIELDS = ['password', 'passwd', 'token', 'secret', 'card number', 'cvv', 'api key', 'authorization'];
+/** The config room's default redaction list (config/defaults.ts), plus spellings with spaces and `authorization`. */
+export const DEFAULT_REDACTION_FIELDS = ['password', 'passwd', 'secret', 'token', 'card_number', 'cardnumber', 'cvv', 'api_key', 'apikey', 'card number', 'api key', 'authorization'];
 
 /** Audit config with the documented defaults, overridable. */
 export function testAuditConfig(audit: Partial<AuditConfig> = {}, fields = DEFAULT_REDACTION_FIELDS): AuditRecorderConfig {

@@ -13,11 +13,11 @@ export const securityActions = {
     resourceType: 'user',
     description: 'An authentication attempt failed (audit.loginFailed() counts the attempts).',
     details: details(
-      { username: text, attempt_count: { type: 'integer', minimum: 1 }, max_attempts: { type: 'integer', minimum: 1 }, address_attempt_count: count, locked: { type: 'boolean' } },
+      { username: text, attempt_count: { type: 'integer', minimum: 1 }, max_attempts: { type: 'integer', minimum: 1 }, address_attempt_count: count, limit_reached: { type: 'boolean' } },
       ['username', 'attempt_count', 'max_attempts'],
     ),
     personal: ['username'],
-    example: { details: { username: 'maria.lopez', attempt_count: 3, max_attempts: 5, address_attempt_count: 3, locked: false } },
+    example: { details: { username: 'maria.lopez', attempt_count: 3, max_attempts: 5, address_attempt_count: 3, limit_reached: false } },
   },
   DATA_EXPORT: {
     category: 'security',
