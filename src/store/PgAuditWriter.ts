@@ -23,6 +23,8 @@ const LOG_COLUMNS = 'event_id, created_at, recorded_at, action, category, severi
   + 'session_id, resource_type, resource_id, details, old_value, new_value, affected_records, trace_id, span_id, service_name, '
   + 'schema_valid, schema_errors, pii_hmac, stream_id, seq, prev_hash, hash';
 const MAX_REPLAY_ATTEMPTS = 3;
+/** Longest a batch waits for its stream's head lock before failing as StoreUnavailableError (retriable). */
+const LOCK_TIMEOUT_MS = 30_000;
 /** COPY data is sent in pieces of about this size, so the server works while the next piece is hashed. */
 const COPY_CHUNK_CHARS = 64 * 1024;
 
@@ -65,6 +67,7 @@ class PgAuditWriter implements AuditWriter {
       connectionTimeoutMillis: 10_000,
       idleTimeoutMillis: 30_000,
       keepAlive: true,
+      query_timeout: 120_000, // a server that stops answering must not hang the pipeline forever
     });
     if (this.ownPool) this.pool.on('error', (err) => o.onBackgroundError?.(err));
   }
@@ -132,13 +135,13 @@ class PgAuditWriter implements AuditWriter {
       // safe to inline (validated UUIDs, ISO times, hex, integers, quoted
       // literals) go to the server together: open + lock + dedupe in one trip.
       const stream = quoteLiteral(this.streamId);
-      const opening = await client.query(`BEGIN;${this.streamRegistered ? '' : `
+      const opening = await client.query(`BEGIN; SET LOCAL lock_timeout = '${LOCK_TIMEOUT_MS}ms';${this.streamRegistered ? '' : `
         INSERT INTO ${this.s}.audit_streams (stream_id, host, pid) VALUES (${stream}, ${quoteLiteral(this.host)}, ${this.pid})
           ON CONFLICT (stream_id) DO NOTHING;`}
-        SELECT head_seq, head_hash FROM ${this.s}.audit_streams WHERE stream_id = ${stream} FOR UPDATE;
+        SELECT head_seq::text AS head_seq, head_hash FROM ${this.s}.audit_streams WHERE stream_id = ${stream} FOR UPDATE;
         ${this.storedQuery(rows)}`) as unknown as pg.QueryResult[];
       const head = opening[opening.length - 2]!.rows[0] as { head_seq: string; head_hash: string | null };
-      const fresh = withoutStored(rows, opening[opening.length - 1]!.rows as Array<{ id: string; at: Date }>);
+      const fresh = withoutStored(rows, opening[opening.length - 1]!.rows as Array<{ id: string; ms: string }>);
       if (fresh.length > 0) {
         const link: ChainLink = { streamId: this.streamId, seq: Number(head.head_seq), prevHash: head.head_hash };
         const personal = await this.copyChained(client, fresh, link);
@@ -214,16 +217,16 @@ class PgAuditWriter implements AuditWriter {
       if (row.createdMs < min) min = row.createdMs;
       if (row.createdMs > max) max = row.createdMs;
     }
-    return `SELECT event_id::text AS id, created_at AS at FROM ${this.s}.audit_log
+    return `SELECT event_id::text AS id, (extract(epoch FROM created_at) * 1000)::bigint::text AS ms FROM ${this.s}.audit_log
       WHERE event_id = ANY('{${rows.map((r) => r.eventId).join(',')}}'::uuid[])
         AND created_at BETWEEN '${new Date(min).toISOString()}' AND '${new Date(max).toISOString()}'`;
   }
 }
 
 /** The rows whose (event id, event time) is not among `stored`. */
-function withoutStored(rows: readonly IdentifiedRow[], stored: ReadonlyArray<{ id: string; at: Date }>): IdentifiedRow[] {
+function withoutStored(rows: readonly IdentifiedRow[], stored: ReadonlyArray<{ id: string; ms: string }>): IdentifiedRow[] {
   if (stored.length === 0) return rows.slice();
-  const known = new Set(stored.map((r) => `${r.id}|${r.at.getTime()}`));
+  const known = new Set(stored.map((r) => `${r.id}|${r.ms}`));
   return rows.filter((r) => !known.has(`${r.eventId}|${r.createdMs}`));
 }
 

@@ -5,6 +5,12 @@
 export { createPgAuditWriter } from './PgAuditWriter';
 export { migrate, DEFAULT_ROLES } from './migrate';
 export type { MigrateOptions, MigrateResult, AuditRoles } from './migrate';
+export { verifyChain } from './verify';
+export type { VerifyOptions, VerifyResult, VerifyProgress, StreamVerdict, ChainProblem, ChainProblemKind } from './verify';
+export { queryAuditTrail, AUDIT_TRAIL_COLUMNS } from './query';
+export type { AuditQuery, AuditTrailRow } from './query';
+export { dropPartitionsBefore, erasePersonalData } from './retention';
+export type { RetentionOptions, RetentionResult, ErasureOptions } from './retention';
 export { DEFAULT_SCHEMA } from './identifiers';
 export {
   StoreError, StoreUnavailableError, StoreSchemaMissingError, StorePermissionError, StoreDataError,

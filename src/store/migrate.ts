@@ -39,6 +39,8 @@ export interface MigrateResult {
   applied: string[];
   /** Partitions created by this call. */
   partitionsCreated: number;
+  /** `granted`, `skipped` when roles are missing and this user may not create them (a warning, not an error), or `off`. */
+  roles: 'granted' | 'skipped' | 'off';
 }
 
 /** Default role names. */
@@ -77,6 +79,7 @@ export async function migrate(client: ClientBase, options: MigrateOptions = {}):
   const s = quoteIdent(schema);
   const applied: string[] = [];
   let partitionsCreated = 0;
+  let rolesDone: MigrateResult['roles'] = 'off';
   try {
     await client.query('BEGIN');
     try {
@@ -92,7 +95,7 @@ export async function migrate(client: ClientBase, options: MigrateOptions = {}):
         applied.push(m.name);
       }
       partitionsCreated = await createPartitionsAround(client, schema, options);
-      if (roles) await grantRoles(client, schema, roles);
+      if (roles) rolesDone = (await grantRoles(client, schema, roles)) ? 'granted' : 'skipped';
       await client.query('COMMIT');
     } catch (err) {
       await client.query('ROLLBACK').catch(() => {});
@@ -101,7 +104,7 @@ export async function migrate(client: ClientBase, options: MigrateOptions = {}):
   } catch (err) {
     throw toStoreError(err, `migrating schema ${schema}`);
   }
-  return { schema, applied, partitionsCreated };
+  return { schema, applied, partitionsCreated, roles: rolesDone };
 }
 
 async function createPartitionsAround(client: ClientBase, schema: string, options: MigrateOptions): Promise<number> {
@@ -115,8 +118,12 @@ async function createPartitionsAround(client: ClientBase, schema: string, option
   return rows[0]?.n ?? 0;
 }
 
-/** Creates the roles if missing (race-safe across parallel migrations) and grants them their rights on `schema`. */
-async function grantRoles(client: ClientBase, schema: string, roles: AuditRoles): Promise<void> {
+/**
+ * Creates the roles if missing (race-safe across parallel migrations) and
+ * grants them their rights on `schema`. Returns false, granting nothing, when
+ * a role is missing and this user lacks CREATEROLE (an app migrating at start-up).
+ */
+async function grantRoles(client: ClientBase, schema: string, roles: AuditRoles): Promise<boolean> {
   // Roles are cluster-global: serialize their creation cluster-wide, and still
   // tolerate a concurrent creator that did not take the lock.
   await client.query(`SELECT pg_advisory_xact_lock(hashtext('cvd_activity.roles'))`);
@@ -124,9 +131,13 @@ async function grantRoles(client: ClientBase, schema: string, roles: AuditRoles)
     await client.query(`DO $do$ BEGIN
       IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = ${quoteLiteral(role)}) THEN
         BEGIN CREATE ROLE ${quoteIdent(role)} NOLOGIN;
-        EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END;
+        EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+                  WHEN insufficient_privilege THEN RAISE WARNING 'cvd-activity: cannot create role %: no CREATEROLE', ${quoteLiteral(role)};
+        END;
       END IF; END $do$`);
   }
+  const { rows } = await client.query('SELECT count(*)::int AS n FROM pg_catalog.pg_roles WHERE rolname = ANY($1)', [[roles.writer, roles.reader]]);
+  if (rows[0].n !== 2) return false;
   const s = quoteIdent(schema);
   const w = quoteIdent(roles.writer);
   const r = quoteIdent(roles.reader);
@@ -138,4 +149,5 @@ async function grantRoles(client: ClientBase, schema: string, roles: AuditRoles)
     GRANT EXECUTE ON FUNCTION ${s}.audit_ensure_partitions(timestamptz[]) TO ${w};
     GRANT SELECT ON ${s}.audit_log, ${s}.audit_personal, ${s}.audit_streams, ${s}.audit_retention,
       ${s}.audit_trail, ${s}.schema_migrations TO ${r};`);
+  return true;
 }

@@ -52,7 +52,7 @@ export async function dropPartitionsBefore(client: ClientBase, options: Retentio
           FROM (SELECT stream_id, seq, prev_hash, hash, seq - row_number() OVER (PARTITION BY stream_id ORDER BY seq) AS run
                 FROM (${union}) d) x
           GROUP BY stream_id, run
-          RETURNING events`, [drop.join(',')]);
+          RETURNING events::text AS events`, [drop.join(',')]);
         events = recorded.rows.reduce((n, r) => n + Number(r.events), 0);
         for (const name of drop) {
           await client.query(`DELETE FROM ${s}.audit_personal p USING ${s}.${quoteIdent(name)} l WHERE p.event_id = l.event_id`);

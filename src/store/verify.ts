@@ -85,11 +85,12 @@ export async function verifyChain(client: ClientBase, options: VerifyOptions = {
 
 async function walk(client: ClientBase, s: string, options: VerifyOptions): Promise<VerifyResult> {
   const heads = new Map<string, { seq: number; hash: string | null }>();
-  for (const r of (await client.query(`SELECT stream_id, head_seq, head_hash FROM ${s}.audit_streams`)).rows) {
+  for (const r of (await client.query(`SELECT stream_id, head_seq::text AS head_seq, head_hash FROM ${s}.audit_streams`)).rows) {
     heads.set(r.stream_id, { seq: Number(r.head_seq), hash: r.head_hash });
   }
   const runs = new Map<string, Run[]>();
-  for (const r of (await client.query(`SELECT * FROM ${s}.audit_retention ORDER BY stream_id, from_seq`)).rows) {
+  for (const r of (await client.query(`SELECT stream_id, from_seq::text AS from_seq, to_seq::text AS to_seq, from_prev_hash, to_hash
+    FROM ${s}.audit_retention ORDER BY stream_id, from_seq`)).rows) {
     const list = runs.get(r.stream_id) ?? [];
     list.push({ fromSeq: Number(r.from_seq), toSeq: Number(r.to_seq), fromPrevHash: r.from_prev_hash, toHash: r.to_hash });
     runs.set(r.stream_id, list);
@@ -103,7 +104,7 @@ async function walk(client: ClientBase, s: string, options: VerifyOptions): Prom
     SELECT stream_id FROM st WHERE stream_id IS NOT NULL`);
   const ids = [...new Set([...heads.keys(), ...present.map((r) => r.stream_id)])].sort();
   const estimate = await client.query<{ n: string | null }>(
-    `SELECT sum(greatest(c.reltuples, 0))::bigint AS n FROM pg_class c JOIN pg_inherits i ON i.inhrelid = c.oid
+    `SELECT sum(greatest(c.reltuples, 0))::bigint::text AS n FROM pg_class c JOIN pg_inherits i ON i.inhrelid = c.oid
       WHERE i.inhparent = to_regclass($1)`, [`${s}.audit_log`]);
   const progress = { rowsChecked: 0, estimatedRows: Number(estimate.rows[0]?.n ?? 0) };
   const streams: StreamVerdict[] = [];
@@ -119,7 +120,9 @@ async function verifyStream(
 ): Promise<StreamVerdict> {
   const pageSize = options.pageSize ?? 5000;
   const pii = options.piiKey ? new PiiHasher(options.piiKey) : null;
-  const personal = pii ? ', p.client_address, p.user_agent, p.fields, p.erased_at, (p.event_id IS NOT NULL) AS has_personal' : '';
+  const personal = pii
+    ? ', p.client_address, p.user_agent, p.fields::text AS fields, p.erased_at::text AS erased_at, (p.event_id IS NOT NULL)::text AS has_personal'
+    : '';
   const join = pii ? ` LEFT JOIN ${s}.audit_personal p ON p.event_id = l.event_id` : '';
   const verdict: StreamVerdict = { streamId, rows: 0, headSeq: head ? head.seq : null, problem: null };
   let expected = 1;
@@ -144,7 +147,7 @@ async function verifyStream(
   let after = 0;
   for (;;) {
     const { rows } = await client.query(
-      `SELECT l.*${personal} FROM ${s}.audit_log l${join}
+      `SELECT ${ROW_AS_TEXT}${personal} FROM ${s}.audit_log l${join}
         WHERE l.stream_id = $1 AND l.seq > $2 ORDER BY l.seq LIMIT $3`, [streamId, after, pageSize]);
     for (const r of rows) {
       const seq = Number(r.seq);
@@ -159,8 +162,8 @@ async function verifyStream(
       if (chainHash({ streamId, seq, prevHash: prev }, toChainRow(r)) !== r.hash) {
         return fail('hash-mismatch', seq, r.event_id, `event ${r.event_id} (seq ${seq}) was altered: its hash does not match its content`);
       }
-      if (pii && r.has_personal && r.erased_at === null && r.pii_hmac !== null
-        && pii.hmac(r.event_id, r.client_address, r.user_agent, canonicalJson(r.fields)) !== r.pii_hmac) {
+      if (pii && r.has_personal === 'true' && r.erased_at === null && r.pii_hmac !== null
+        && pii.hmac(r.event_id, r.client_address, r.user_agent, canonicalJson(JSON.parse(r.fields))) !== r.pii_hmac) {
         return fail('pii-mismatch', seq, r.event_id, `the personal data of event ${r.event_id} (seq ${seq}) was altered`);
       }
       prev = r.hash;
@@ -187,18 +190,30 @@ async function verifyStream(
 }
 
 /** A stored row, read back, in the shape that was hashed. */
+// Every column read as text and decoded here, so type parsers an application
+// may have installed on the shared pg module cannot change what is hashed.
+const ISO_MS = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
+const ROW_AS_TEXT = `l.event_id::text AS event_id, to_char(l.created_at AT TIME ZONE 'UTC', ${ISO_MS}) AS created_at,
+  to_char(l.recorded_at AT TIME ZONE 'UTC', ${ISO_MS}) AS recorded_at, l.action, l.category, l.severity, l.outcome, l.reason,
+  l.actor_type, l.user_id, l.user_role, l.session_id, l.resource_type, l.resource_id, l.details::text AS details,
+  l.old_value::text AS old_value, l.new_value::text AS new_value, l.affected_records::text AS affected_records,
+  l.trace_id, l.span_id, l.service_name, l.schema_valid::text AS schema_valid, to_json(l.schema_errors)::text AS schema_errors,
+  l.pii_hmac, l.seq::text AS seq, l.prev_hash, l.hash`;
+
+const json = (text: string | null): string | null => (text === null ? null : canonicalJson(JSON.parse(text)));
+
 function toChainRow(r: Record<string, any>): ChainRow {
   return {
     eventId: r.event_id,
-    createdAt: (r.created_at as Date).toISOString(), recordedAt: (r.recorded_at as Date).toISOString(),
+    createdAt: r.created_at, recordedAt: r.recorded_at,
     action: r.action, category: r.category, severity: r.severity, outcome: r.outcome, reason: r.reason,
     actorType: r.actor_type, userId: r.user_id, userRole: r.user_role, sessionId: r.session_id,
     resourceType: r.resource_type, resourceId: r.resource_id,
-    details: canonicalJson(r.details),
-    oldValue: r.old_value === null ? null : canonicalJson(r.old_value),
-    newValue: r.new_value === null ? null : canonicalJson(r.new_value),
+    details: json(r.details)!,
+    oldValue: json(r.old_value),
+    newValue: json(r.new_value),
     affectedRecords: r.affected_records === null ? null : Number(r.affected_records),
-    traceId: r.trace_id, spanId: r.span_id, serviceName: r.service_name, schemaValid: r.schema_valid,
-    schemaErrors: r.schema_errors, piiHmac: r.pii_hmac,
+    traceId: r.trace_id, spanId: r.span_id, serviceName: r.service_name, schemaValid: r.schema_valid === 'true',
+    schemaErrors: JSON.parse(r.schema_errors), piiHmac: r.pii_hmac,
   };
 }

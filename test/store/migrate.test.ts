@@ -63,6 +63,28 @@ describe('migrate', function () {
     }
   });
 
+  it('as a user without CREATEROLE, migrates anyway and reports the missing roles as skipped', async () => {
+    const user = `mig_user_${test.schema.slice(-6)}`;
+    const schema = `${test.schema}_norole`;
+    await client.query(`CREATE ROLE ${user} LOGIN PASSWORD 'cvd-test-only'`);
+    await client.query(`GRANT CREATE ON DATABASE test TO ${user}`);
+    const url = new URL(test.url);
+    url.username = user;
+    url.password = 'cvd-test-only';
+    const other = new pg.Client({ connectionString: url.toString() });
+    try {
+      await other.connect();
+      const result = await migrate(other, { schema, roles: { writer: `${user}_w`, reader: `${user}_r` } });
+      expect(result).to.include({ roles: 'skipped' });
+      expect(result.applied).to.deep.equal(['001_audit_trail']);
+    } finally {
+      await other.end().catch(() => {});
+      await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await client.query(`REVOKE CREATE ON DATABASE test FROM ${user}`);
+      await client.query(`DROP ROLE ${user}`);
+    }
+  });
+
   describe('as cvd_activity_writer', () => {
     const s = () => `"${test.schema}"`;
     before(async () => {

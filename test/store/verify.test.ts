@@ -119,10 +119,49 @@ describe('verifyChain', function () {
     expect(problemOf(await verifyChain(db.client, { schema: db.schema }), 'beta')).to.include({ kind: 'head-mismatch' });
   });
 
+  it('bridges retention runs in the middle of a stream (late events of a dropped month)', async () => {
+    const writer = createPgAuditWriter({ connectionString: db.url, schema: db.schema, streamId: 'late', piiKey: TEST_PII_KEY });
+    const jan = (d: number) => auditRecord({ occurredAt: new Date(Date.UTC(2024, 0, d)).toISOString() });
+    await writer.writeBatch([jan(1), jan(2)]); // seq 1-2, dropped
+    await writer.writeBatch([auditRecord()]); // seq 3, kept
+    await writer.writeBatch([jan(3)]); // seq 4, a late January event, dropped
+    await writer.writeBatch([auditRecord()]); // seq 5, kept
+    await writer.close();
+    await dropPartitionsBefore(db.client, { schema: db.schema, before: new Date('2024-02-01T00:00:00Z') });
+    const runs = await db.client.query(`SELECT from_seq::int AS f, to_seq::int AS t FROM ${s()}.audit_retention WHERE stream_id = 'late' ORDER BY 1`);
+    expect(runs.rows).to.deep.equal([{ f: 1, t: 2 }, { f: 4, t: 4 }]);
+    const result = await verifyChain(db.client, { schema: db.schema });
+    expect(result.streams.find((v) => v.streamId === 'late')).to.include({ rows: 2, headSeq: 5, problem: null });
+    expect(result.ok).to.equal(true);
+  });
+
   it('rejects a retention record that does not chain', async () => {
     await dropPartitionsBefore(db.client, { schema: db.schema, before: new Date('2024-06-01T00:00:00Z') });
     await tamper(`UPDATE ${s()}.audit_retention SET to_hash = repeat('0', 64) WHERE stream_id = 'alpha'`);
     const problem = problemOf(await verifyChain(db.client, { schema: db.schema }), 'alpha');
     expect(problem).to.include({ kind: 'prev-hash-mismatch', seq: 11 });
+  });
+});
+
+describe('verifyChain with type parsers changed by the application', function () {
+  this.timeout(60_000);
+  it('hashes what the server stores, whatever pg.types returns for timestamptz, jsonb and bigint', async () => {
+    const pg = (await import('pg')).default;
+    const db = await migratedSchema('verify_types');
+    const ids = [1184, 3802, 20, 1009];
+    const saved = ids.map((oid) => pg.types.getTypeParser(oid, 'text'));
+    try {
+      const writer = createPgAuditWriter({ connectionString: db.url, schema: db.schema, streamId: 'types', piiKey: TEST_PII_KEY });
+      await writer.writeBatch([auditRecord(), auditRecord()]);
+      for (const oid of ids) pg.types.setTypeParser(oid, (v: string) => `raw:${v}`);
+      expect(await writer.writeBatch([auditRecord()])).to.deep.equal({ inserted: 1, duplicates: 0 });
+      await writer.close();
+      const result = await verifyChain(db.client, { schema: db.schema, piiKey: TEST_PII_KEY });
+      expect(result.streams.map((s) => s.problem)).to.deep.equal([null]);
+      expect(result.rowsChecked).to.equal(3);
+    } finally {
+      ids.forEach((oid, i) => pg.types.setTypeParser(oid, saved[i]!));
+      await db.drop();
+    }
   });
 });

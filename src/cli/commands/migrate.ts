@@ -15,5 +15,9 @@ export function registerMigrate(program: Command, cli: CliContext): void {
         migrate(client, { schema: conn.schema, ...(opts.roles ? {} : { roles: false as const }) }));
       const applied = result.applied.length ? `applied ${result.applied.join(', ')}` : 'already up to date';
       cli.stdout.write(`schema ${result.schema} at ${conn.target}: ${applied}; ${result.partitionsCreated} partition(s) created\n`);
+      if (result.roles === 'skipped') {
+        cli.stderr.write('cvd-activity: warning: roles cvd_activity_writer / cvd_activity_reader are missing and this user may not create them; '
+          + 'nothing was granted (run `cvd-activity migrate` once as a user with CREATEROLE)\n');
+      }
     });
 }
