@@ -12,19 +12,11 @@
  * atomic step only one claimant can win) and queued ahead of new events.
  */
 import { diag } from '@opentelemetry/api';
-import {
-  closeSync,
-  fdatasyncSync,
-  ftruncateSync,
-  mkdirSync,
-  openSync,
-  readSync,
-  unlinkSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, fdatasyncSync, ftruncateSync, mkdirSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AuditEvent } from '../audit/types';
 import { SpoolFullError, SpoolOpenError, SpoolWriteError } from './errors';
+import { parseEventLine, readRange, splitLines } from './segmentLines';
 import { claimOrphanSegments, lockName, newInstanceId, segmentName, writeLock } from './spoolFiles';
 
 /** Options of a spool. */
@@ -332,53 +324,38 @@ export class Spool {
 
   private readChunk(cursor: { seg: Segment; offset: number }): void {
     const { seg } = cursor;
-    const want = Math.min(seg.bytes - cursor.offset, this.readChunkBytes);
-    const buf = Buffer.allocUnsafe(want);
-    const fd = openSync(seg.path, 'r');
-    try {
-      let got = 0;
-      while (got < want) {
-        const n = readSync(fd, buf, got, want - got, cursor.offset + got);
-        if (n === 0) break;
-        got += n;
-      }
-      if (got < want) seg.bytes = cursor.offset + got; // the file is shorter than we thought
-    } finally {
-      closeSync(fd);
-    }
-    let start = 0;
-    while (this.inMemory < this.maxInMemory) {
-      const nl = buf.indexOf(10, start);
-      if (nl < 0 || nl >= want) break;
-      this.acceptLine(buf.subarray(start, nl), seg, false);
-      start = nl + 1;
-    }
-    if (start === 0 && this.inMemory < this.maxInMemory) {
-      if (cursor.offset + want < seg.bytes) {
+    const wanted = Math.min(seg.bytes - cursor.offset, this.readChunkBytes);
+    const buf = readRange(seg.path, cursor.offset, wanted);
+    if (buf.length < wanted) seg.bytes = cursor.offset + buf.length; // the file is shorter than we thought
+    const room = this.maxInMemory - this.inMemory;
+    const { lines, consumed } = splitLines(buf, room);
+    for (const line of lines) this.acceptLine(line, seg, false);
+    let used = consumed;
+    if (consumed === 0 && room > 0) {
+      if (cursor.offset + buf.length < seg.bytes) {
         this.readChunkBytes *= 2; // one line longer than the chunk: read more at once
         return;
       }
-      // The segment ends without a newline: the writer died mid-line (a torn write).
-      this.acceptLine(buf.subarray(0, want), seg, true);
-      start = want;
+      // The segment ends without a newline: its writer died mid-line (a torn write).
+      if (buf.length > 0) this.acceptLine(buf, seg, true);
+      used = buf.length;
     }
-    cursor.offset += start;
+    cursor.offset += used;
   }
 
-  private acceptLine(bytes: Buffer, seg: Segment, torn: boolean): void {
-    try {
-      const event = JSON.parse(bytes.toString('utf8')) as AuditEvent;
-      if (typeof event?.eventId !== 'string') throw new Error('no eventId');
+  private acceptLine(line: Buffer, seg: Segment, torn: boolean): void {
+    const event = parseEventLine(line);
+    if (event) {
       this.queue.push({ event, seg });
       seg.inMemory += 1;
       if (!seg.own) seg.events += 1; // own segments counted their events when appending
-    } catch {
-      this.stats.skippedLines += 1;
-      diag.warn(
-        `cvd-activity: skipped ${torn ? 'a torn last line' : 'an unreadable line'} (${bytes.length} bytes) in audit spool segment ${seg.path}` +
-          (torn ? ': its writer died mid-write, before record() returned' : ''),
-      );
+      return;
     }
+    this.stats.skippedLines += 1;
+    diag.warn(
+      `cvd-activity: skipped ${torn ? 'a torn last line' : 'an unreadable line'} (${line.length} bytes) in audit spool segment ${seg.path}` +
+        (torn ? ': its writer died mid-write, before record() returned' : ''),
+    );
   }
 
   private refuseFull(): SpoolFullError {

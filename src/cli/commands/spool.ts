@@ -4,29 +4,37 @@
  * by the next process of the app to start on this host).
  */
 import type { Command } from 'commander';
+import type { CliContext } from '../program';
 import { readSpoolStatus } from '../../pipeline/spoolStatus';
 import type { SpoolFolderStatus } from '../../pipeline/spoolStatus';
 
 /** How the spool commands find the spool folder when `--dir` is not given. */
 export interface SpoolCommandOptions {
-  /** The configured pipeline.spoolDir (the lead passes `() => loadConfig().pipeline.spoolDir`). */
+  /** The configured pipeline.spoolDir (e.g. `() => loadConfig().pipeline.spoolDir`); default `.cvd-activity/spool`. */
   spoolDir?: () => string;
 }
 
-/** Registers `spool status [--dir <path>] [--json]` on the program. */
-export function registerSpoolCommands(program: Command, options: SpoolCommandOptions = {}): void {
-  const spool = program.command('spool').description('inspect the local write-ahead spool of audit events');
-  spool
-    .command('status')
-    .description('events waiting in the spool, per process, and whether that process is alive')
-    .option('--dir <path>', 'spool folder (default: the configured pipeline.spoolDir)')
-    .option('--json', 'print JSON instead of a table')
-    .action((flags: { dir?: string; json?: boolean }) => {
-      const dir = flags.dir ?? options.spoolDir?.() ?? '.cvd-activity/spool';
-      const status = readSpoolStatus(dir);
-      process.stdout.write(flags.json ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status));
-    });
+/** A CommandModule registering `spool status` that finds the spool folder as `options` say. */
+export function spoolCommands(options: SpoolCommandOptions = {}): (program: Command, cli?: Pick<CliContext, 'group' | 'stdout'>) => void {
+  return (program, cli) => {
+    const description = 'inspect the local write-ahead spool of audit events';
+    const group = cli ? cli.group('spool', description) : program.command('spool').description(description);
+    const out = cli?.stdout ?? process.stdout;
+    group
+      .command('status')
+      .description('events waiting in the spool, per process, and whether that process is alive')
+      .option('--dir <path>', 'spool folder (default: the configured pipeline.spoolDir)')
+      .option('--json', 'print JSON instead of a table')
+      .action((flags: { dir?: string; json?: boolean }) => {
+        const dir = flags.dir ?? options.spoolDir?.() ?? '.cvd-activity/spool';
+        const status = readSpoolStatus(dir);
+        out.write(flags.json ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status));
+      });
+  };
 }
+
+/** Registers `spool status [--dir <path>] [--json]` (a CommandModule for commands/index.ts; also callable as `registerSpoolCommands(program)`). */
+export const registerSpoolCommands = spoolCommands();
 
 /** The human-readable table of `spool status`. */
 export function formatStatus(s: SpoolFolderStatus): string {
