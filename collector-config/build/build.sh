@@ -23,6 +23,10 @@ if ! command -v go >/dev/null 2>&1; then
   exit 1
 fi
 
+# The build folder sits inside this git work tree; Go must not try to stamp
+# VCS data from it (fails on CI clones and adds nothing to the binary).
+export GOFLAGS="${GOFLAGS:+$GOFLAGS }-buildvcs=false"
+
 # The stamp names everything the binary depends on; any change rebuilds.
 stamp="$( { cat "$MANIFEST"; echo "builder=$BUILDER_VERSION"; go env GOVERSION GOOS GOARCH; } | sha256sum | cut -d' ' -f1)"
 if [[ -z "${CVD_OTELCOL_FORCE:-}" && -x "$BIN" && -f "$STAMP" && "$(cat "$STAMP")" == "$stamp" ]]; then

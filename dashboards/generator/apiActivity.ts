@@ -102,7 +102,7 @@ export function apiActivityDashboard(): Record<string, unknown> {
       'so absolute numbers are a lower bound and routine routes are under-counted about tenfold; use it to rank routes, not to bill bytes.',
     targets: [
       traceql(
-        '{ resource.service.name =~ "$service" && kind = server && span.http.response.body.size > 0 } | sum_over_time(span.http.response.body.size) by (span.http.route)',
+        '{ resource.service.name =~ "$service" && kind = server && span.http.response.body.size > 0 } | sum_over_time(span.http.response.body.size) by (span.http.route) | topk(10)',
         { metrics: 'range' },
       ),
     ],

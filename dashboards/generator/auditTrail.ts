@@ -119,7 +119,7 @@ GROUP BY 1 ORDER BY failures DESC LIMIT 50`),
         `
 SELECT $__timeGroupAlias(created_at, $__interval), action AS metric, count(*) AS value
 FROM ${TRAIL}
-WHERE action IN ('LOGIN', '${ACTIONS.loginFailed}') AND $__timeFilter(created_at) AND ${SERVICE}
+WHERE action IN ('${ACTIONS.login}', '${ACTIONS.loginFailed}') AND $__timeFilter(created_at) AND ${SERVICE}
 GROUP BY 1, 2 ORDER BY 1`,
         'time_series',
       ),

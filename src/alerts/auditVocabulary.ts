@@ -7,6 +7,7 @@
 
 /** Action names as the catalog spells them. */
 export const ACTIONS = {
+  login: 'LOGIN',
   loginFailed: 'LOGIN_FAILED',
   dataExport: 'DATA_EXPORT',
   bulkOperation: 'BULK_OPERATION',

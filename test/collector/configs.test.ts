@@ -17,9 +17,9 @@ const sinkEnv = {
 };
 const kinds = ['receivers', 'processors', 'exporters', 'connectors', 'extensions'] as const;
 
-/** Config files shipped in collector-config/ (not the build recipe). */
+/** Collector config files shipped in collector-config/ (not Tempo's or Prometheus's). */
 function shippedConfigs(): string[] {
-  return readdirSync(configDir).filter((f) => /\.ya?ml$/.test(f)).map((f) => join(configDir, f));
+  return readdirSync(configDir).filter((f) => /^otelcol.*\.ya?ml$/.test(f)).map((f) => join(configDir, f));
 }
 
 /** Component types a config uses, as "kind/type" (the "/name" suffix dropped). */

@@ -45,7 +45,7 @@ describe('collector pipeline (otelcol.yaml, real Collector)', function () {
         TEMPO_ENDPOINT: sinkGrpc,
         SPAN_METRICS_PROMETHEUS_ENDPOINT: metricsEndpoint,
         SPAN_METRICS_FLUSH_INTERVAL: '1s',
-        TAIL_SAMPLING_DECISION_WAIT: '2s',
+        TAIL_SAMPLING_DECISION_WAIT: '5s', // spans of a trace arrive up to ~0.5 s apart; room for a loaded machine
       },
     }));
     manifest = await sendTraffic({
@@ -100,6 +100,7 @@ describe('collector pipeline (otelcol.yaml, real Collector)', function () {
     expect(server.attributes['http.request.header.cookie']).to.equal('REDACTED');
     expect(server.attributes['url.query']).to.equal('page=2&access_token=REDACTED');
     expect(server.attributes['url.full']).to.equal(`http://api.local${String(server.attributes['url.path'])}?page=2&access_token=REDACTED`);
+    expect(server.attributes['http.target']).to.equal(`${String(server.attributes['url.path'])}?page=2&access_token=REDACTED`);
     expect(server.attributes['user.email']).to.be.a('string').and.not.include('@example.com');
     const event = server.events.find((e) => e.name === 'audit')!;
     expect(event.attributes['audit.action']).to.equal('PRICE_CHANGE');

@@ -42,7 +42,7 @@ describe('collector two-tier (otelcol-lb.yaml → 2 × otelcol.yaml, real Collec
           TEMPO_ENDPOINT: tempo,
           SPAN_METRICS_PROMETHEUS_ENDPOINT: `127.0.0.1:${await freePort()}`,
           SPAN_METRICS_FLUSH_INTERVAL: '1s',
-          TAIL_SAMPLING_DECISION_WAIT: '2s',
+          TAIL_SAMPLING_DECISION_WAIT: '5s', // spans of a trace arrive up to ~0.5 s apart; room for a loaded machine
         },
       }));
     }

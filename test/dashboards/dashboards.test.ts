@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { generatedFiles } from '../../dashboards/generator/main';
+import { withPanelTables } from '../../dashboards/generator/readme';
 import { ALERT_RULES } from '../../src/alerts/rules';
 import { promqlNames } from '../support/promql';
 import { alertingProvisioning, dashboards, provisionedDatasources, queries, referencedUids, ROOT } from './grafanaFiles';
@@ -24,9 +25,18 @@ describe('dashboards: files and provisioning', () => {
       const ids = d.panels.map((p: { id: number }) => p.id);
       expect(new Set(ids).size, `${file}: panel ids`).to.equal(ids.length);
       for (const p of d.panels.filter((x: { type: string }) => x.type !== 'row')) {
+        // core panel types of Grafana 11/12: no plugin to install
+        expect(['timeseries', 'table', 'bargauge', 'stat', 'alertlist', 'state-timeline', 'text'], `${file}: "${p.title}" type`).to.include(p.type);
+        expect(p.gridPos.x + p.gridPos.w, `${file}: "${p.title}" fits the 24-column grid`).to.be.at.most(24);
         expect(p.description, `${file}: "${p.title}" says what question it answers`).to.be.a('string').with.length.greaterThan(20);
       }
     }
+  });
+
+  it('are each described, panel by panel, in the README (tables generated from the panel descriptions)', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    expect(readme, 'README panel tables are stale: run npm run dashboards:generate').to.equal(withPanelTables(readme));
+    expect(readme).to.include('| Recent events | The latest 500 events');
   });
 
   it('are exactly what `npm run dashboards:generate` writes (alerting YAML included)', () => {

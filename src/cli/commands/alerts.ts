@@ -1,130 +1,134 @@
 /**
  * `cvd-activity alerts check`: evaluates the alert rules against the audit
  * trail, prints what fires with its evidence, optionally records each firing
- * as a SECURITY_ALERT audit event, and exits 1 when a critical rule fired
- * (so cron mails someone). Exit 2: the check itself could not run.
+ * as a SECURITY_ALERT audit event, and fails (exit 1) when a rule of
+ * `--fail-on` severity (default critical) fired, so cron mails someone.
+ * `alerts list` prints the rules. Exit codes as for every command
+ * (CliError.ts): 2 bad flags, 3 database, 4 internal.
  */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { Option } from 'commander';
 import type { Command } from 'commander';
 import pg from 'pg';
 import { evaluateAlerts, recordedRecently } from '../../alerts/evaluate';
-import type { Queryable } from '../../alerts/evaluate';
-import { parseInstant } from '../../alerts/duration';
+import { securityAlertRecord } from '../../alerts/record';
 import { ALERT_RULES } from '../../alerts/rules';
 import { exitCodeFor, FAIL_ON_CHOICES, formatJson, formatRules, formatTable } from '../../alerts/report';
 import type { FailOn } from '../../alerts/report';
-import type { AlertFiring, SecurityAlertRecorder } from '../../alerts/types';
-
-/** A database connection the command opens and closes. */
-export type AlertsDatabase = Queryable & { end(): Promise<void> };
+import type { AlertFiring, AlertRule } from '../../alerts/types';
+import { createPgAuditWriter } from '../../store/index';
+import { CliError, EXIT, usageError } from '../CliError';
+import { requireSchema, withClient } from '../connection';
+import type { CliConnection } from '../connection';
+import type { CliContext, CommandModule } from '../program';
+import { parseTime } from './options';
 
 /** What the composition root can inject into the alerts commands. */
 export interface AlertCommandDeps {
-  /** Opens the connection; default: `--database-url`, else node-postgres' own PG* defaults. */
-  connect?: (databaseUrl: string | undefined) => Promise<AlertsDatabase>;
-  /** Default schema of the audit tables (the configured one; `cvd_activity` if absent). */
-  schema?: string;
   /**
-   * Stores a firing as a SECURITY_ALERT audit event (build it with
-   * `securityAlertEvent(firing)`, actor `system:cvd-activity-alerts`) and
-   * resolves once it is durably accepted; `--record` is refused without it.
+   * Stores one firing as a SECURITY_ALERT audit event and resolves once it is
+   * durably accepted. The composition root routes it through the audit
+   * pipeline: `audit.record('SECURITY_ALERT', { ...securityAlertEvent(f), actor: { id: ALERTS_ACTOR_ID } })`
+   * then a flush. Default: written through the store's writer on the stream `cli@<host>`.
    */
-  recordSecurityAlert?: SecurityAlertRecorder;
-  /** Output sinks (tests); default process.stdout / process.stderr. */
-  stdout?: (text: string) => void;
-  stderr?: (text: string) => void;
-  /** Receives the exit code; default sets process.exitCode. */
-  setExitCode?: (code: number) => void;
+  recordSecurityAlert?: (firing: AlertFiring, conn: CliConnection) => Promise<void>;
 }
 
-interface CheckOptions {
+interface CheckFlags {
   since?: string;
   until?: string;
   format: 'table' | 'json';
   record?: boolean;
   failOn: FailOn;
   rule?: string[];
-  schema: string;
-  databaseUrl?: string;
 }
 
-async function defaultConnect(databaseUrl: string | undefined): Promise<AlertsDatabase> {
-  const client = new pg.Client(databaseUrl ? { connectionString: databaseUrl } : {});
-  await client.connect();
-  return client;
-}
-
-/** Adds `alerts check` (and the `alerts` group) to the CLI program. */
-export function registerAlertCommands(program: Command, deps: AlertCommandDeps = {}): Command {
-  const out = deps.stdout ?? ((s: string) => void process.stdout.write(s));
-  const err = deps.stderr ?? ((s: string) => void process.stderr.write(s));
-  const setExit = deps.setExitCode ?? ((code: number) => void (process.exitCode = code));
-  const alerts = program.command('alerts').description('security alerts over the audit trail (the same rules Grafana evaluates)');
-
-  alerts
-    .command('check')
-    .description('evaluate every alert rule now; exit 1 when a rule of --fail-on severity (default critical) fires, 2 when the check cannot run')
-    .option('--since <when>', 'start of the checked period: a duration back from now (15m, 2h, 7d) or an ISO time; default: each rule\'s own window')
-    .option('--until <when>', 'end of the checked period (same forms); default: now')
-    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
-    .option('--record', 'store each firing as a SECURITY_ALERT audit event')
-    .addOption(new Option('--fail-on <severity>', 'lowest severity that makes the exit code 1').choices([...FAIL_ON_CHOICES]).default('critical'))
-    .option('--rule <id...>', `only these rules (${ALERT_RULES.map((r) => r.id).join(', ')})`)
-    .option('--schema <name>', 'schema of the audit tables', deps.schema ?? 'cvd_activity')
-    .option('--database-url <url>', 'postgres:// URL (default: the configured database)')
-    .action(async (opts: CheckOptions) => {
-      try {
-        setExit(await check(opts, deps, out));
-      } catch (e) {
-        err(`cvd-activity alerts check: ${(e as Error).message}\n`);
-        setExit(2);
-      }
-    });
-  alerts
-    .command('list')
-    .description('show the alert rules: id, severity, window, threshold and what each means')
-    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
-    .action((opts: { format: 'table' | 'json' }) => {
-      out(opts.format === 'json'
-        ? JSON.stringify(ALERT_RULES.map(({ id, title, severity, description, windowSeconds, threshold, params, labels }) =>
-            ({ id, title, severity, description, windowSeconds, threshold, params, labels })), null, 2) + '\n'
-        : formatRules(ALERT_RULES));
-      setExit(0);
-    });
-  return alerts;
-}
-
-async function check(opts: CheckOptions, deps: AlertCommandDeps, out: (s: string) => void): Promise<number> {
-  const now = new Date();
-  const since = opts.since ? parseInstant('--since', opts.since, now) : undefined;
-  const until = opts.until ? parseInstant('--until', opts.until, now) : now;
-  const rules = opts.rule
-    ? opts.rule.map((id) => {
-        const rule = ALERT_RULES.find((r) => r.id === id);
-        if (!rule) throw new Error(`--rule ${JSON.stringify(id)} is not a rule; rules are ${ALERT_RULES.map((r) => r.id).join(', ')}`);
-        return rule;
-      })
-    : ALERT_RULES;
-  if (opts.record && !deps.recordSecurityAlert) {
-    throw new Error('--record needs the audit pipeline, which this build of the CLI was not given');
-  }
-  const db = await (deps.connect ?? defaultConnect)(opts.databaseUrl);
-  let results;
-  const toRecord: AlertFiring[] = [];
+/** Default recorder: the firing's SECURITY_ALERT written through the store's writer (no personal data, so any HMAC key does). */
+async function recordWithStoreWriter(firing: AlertFiring, conn: CliConnection): Promise<void> {
+  const pool = new pg.Pool({ ...conn.config, max: 1 });
+  pool.on('error', () => {});
+  const writer = createPgAuditWriter({ pool, schema: conn.schema, streamId: `cli@${hostname()}`, piiKey: randomBytes(32) });
   try {
-    results = await evaluateAlerts(db, { schema: opts.schema, since, until, rules });
-    if (opts.record) {
+    await writer.writeBatch([securityAlertRecord(firing)]);
+  } finally {
+    await writer.close();
+    await pool.end();
+  }
+}
+
+function selectRules(ids: string[] | undefined): readonly AlertRule[] {
+  if (!ids) return ALERT_RULES;
+  return ids.map((id) => {
+    const rule = ALERT_RULES.find((r) => r.id === id);
+    if (!rule) throw usageError('--rule', id, `use one of: ${ALERT_RULES.map((r) => r.id).join(', ')}`);
+    return rule;
+  });
+}
+
+async function check(flags: CheckFlags, command: Command, cli: CliContext, record: (f: AlertFiring, c: CliConnection) => Promise<void>): Promise<void> {
+  const now = Date.now();
+  const since = flags.since === undefined ? undefined : parseTime('--since', flags.since, now);
+  const until = flags.until === undefined ? new Date(now) : parseTime('--until', flags.until, now);
+  if (since && since > until) throw usageError('--since', flags.since, `it must be before --until (${until.toISOString()})`);
+  const rules = selectRules(flags.rule);
+  const conn = cli.connection(command);
+  const { results, toRecord } = await withClient(conn, `checking alerts in schema ${conn.schema}`, async (client) => {
+    await requireSchema(client, conn);
+    const results = await evaluateAlerts(client, { schema: conn.schema, since, until, rules });
+    const toRecord: AlertFiring[] = [];
+    if (flags.record) {
       for (const r of results) {
-        for (const f of r.firings) {
-          if (!(await recordedRecently(db, opts.schema, f, r.rule.windowSeconds, now))) toRecord.push(f);
-        }
+        for (const f of r.firings) if (!(await recordedRecently(client, conn.schema, f, r.rule.windowSeconds, until))) toRecord.push(f);
       }
     }
-  } finally {
-    await db.end().catch(() => {});
+    return { results, toRecord };
+  });
+  cli.stdout.write(flags.format === 'json' ? formatJson(results) : formatTable(results));
+  for (const f of toRecord) {
+    try {
+      await record(f, conn);
+    } catch (err) {
+      throw new CliError(EXIT.DATABASE, `could not record SECURITY_ALERT for ${f.ruleId}: ${(err as Error).message}`, { cause: err });
+    }
   }
-  out(opts.format === 'json' ? formatJson(results) : formatTable(results));
-  for (const f of toRecord) await deps.recordSecurityAlert!(f);
-  if (opts.record && opts.format !== 'json') out(`recorded ${toRecord.length} SECURITY_ALERT event(s)\n`);
-  return exitCodeFor(results, opts.failOn);
+  if (flags.record && flags.format !== 'json') cli.stdout.write(`recorded ${toRecord.length} SECURITY_ALERT event(s)\n`);
+  if (exitCodeFor(results, flags.failOn) !== 0) {
+    const fired = results.filter((r) => r.firings.length > 0).map((r) => `${r.rule.id} (${r.rule.severity})`);
+    throw new CliError(EXIT.FAILED, `alerts firing: ${fired.join(', ')}`);
+  }
 }
+
+/** The alerts commands, with injected dependencies (see AlertCommandDeps). */
+export function alertCommands(deps: AlertCommandDeps = {}): CommandModule {
+  const record: (f: AlertFiring, c: CliConnection) => Promise<void> = deps.recordSecurityAlert ?? recordWithStoreWriter;
+  return (_program, cli) => {
+    const alerts = cli.group('alerts', 'security alerts over the audit trail (the same rules Grafana evaluates)');
+    alerts
+      .command('check')
+      .description('evaluate the alert rules; exit 1 when a rule of --fail-on severity (default critical) fires')
+      .option('--since <time>', "start of the checked period: ISO 8601, `now`, or a duration ago (15m, 2h, 7d); default: each rule's own window")
+      .option('--until <time>', 'end of the checked period (same forms); default: now')
+      .addOption(new Option('--format <format>', 'table or json').choices(['table', 'json']).default('table'))
+      .option('--record', 'store each firing as a SECURITY_ALERT audit event (once per rule window)')
+      .addOption(new Option('--fail-on <severity>', 'lowest severity that makes the exit code 1').choices([...FAIL_ON_CHOICES]).default('critical'))
+      .option('--rule <id...>', `only these rules (${ALERT_RULES.map((r) => r.id).join(', ')})`)
+      .action((flags: CheckFlags, command: Command) => check(flags, command, cli, record));
+    alerts
+      .command('list')
+      .description('show the alert rules: id, severity, window, threshold and what each means')
+      .addOption(new Option('--format <format>', 'table or json').choices(['table', 'json']).default('table'))
+      .action((flags: { format: 'table' | 'json' }) => {
+        cli.stdout.write(
+          flags.format === 'json'
+            ? `${JSON.stringify(ALERT_RULES.map(({ id, title, severity, description, windowSeconds, evaluateEverySeconds, threshold, params, labels }) =>
+                ({ id, title, severity, description, windowSeconds, evaluateEverySeconds, threshold, params, labels })), null, 2)}\n`
+            : formatRules(ALERT_RULES),
+        );
+      });
+  };
+}
+
+/** `alerts check` and `alerts list` with the default recorder (for commands/index.ts). */
+export const registerAlertCommands: CommandModule = alertCommands();
+

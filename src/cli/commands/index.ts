@@ -7,10 +7,12 @@ import type { CommandModule } from '../program';
 import { registerMigrate } from './migrate';
 import { registerAuditVerify } from './auditVerify';
 import { registerAuditQuery } from './auditQuery';
+import { registerAlertCommands } from './alerts';
 
 /** Registered in this order; help lists them so. */
 export const COMMANDS: CommandModule[] = [
   registerMigrate,
   registerAuditVerify,
   registerAuditQuery,
+  registerAlertCommands,
 ];

@@ -1,0 +1,27 @@
+# cvd-activity image for docker-compose.yml: the built package (dist/ and its
+# production dependencies), used by the one-shot `migrate` service and by the
+# demo app, which runs under `node --require cvd-activity/register`.
+FROM node:20.20.2-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json ./
+COPY scripts ./scripts
+COPY src ./src
+RUN npm run build && npm prune --omit=dev --no-audit --no-fund
+
+FROM node:20.20.2-bookworm-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=build /app/package.json ./
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+# Until the demo command lands (node dist/cli/main.js demo), the stack runs
+# this small sample app; inside /app, `cvd-activity/register` resolves to this
+# package itself (package self-reference through "exports").
+COPY collector-config/sample-app ./sample-app
+# The audit spool (write-ahead log) lives here; compose mounts a named volume.
+RUN mkdir -p /app/.cvd-activity && chown node:node /app/.cvd-activity
+USER node
+EXPOSE 8080
+CMD ["node", "dist/cli/main.js", "--help"]
