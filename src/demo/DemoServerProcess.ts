@@ -69,7 +69,8 @@ export class DemoServerProcess {
         const match = /listening on (http:\/\/\S+)/.exec(text);
         if (match) {
           clearTimeout(timer);
-          done(match[1]);
+          // Listening on every interface (CVD_DEMO_HOST=0.0.0.0, e.g. in a container): talk to it over loopback.
+          done(match[1].replace(/\/\/(0\.0\.0\.0|\[::\])(?=:)/, '//127.0.0.1'));
         }
       });
       void this.exited!.then((code) => {
