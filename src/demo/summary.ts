@@ -42,8 +42,14 @@ export function formatSummary(s: DemoSummary): string {
   }
   row('large export', `${n(sim.largeExport.records)} records (${n(Math.round(sim.largeExport.bytes / 1024))} KB)`);
   row('chain verification', `${s.verification.ok ? 'OK' : 'FAILED'}: ${s.verification.message}`);
-  row('alerts fired', s.alerts.length === 0 ? 'none' : `${s.alerts.length}`);
-  for (const alert of s.alerts) row(`  ${alert.name}`, alert.message);
+  const byRule = new Map<string, string[]>();
+  for (const alert of s.alerts) byRule.set(alert.name, [...(byRule.get(alert.name) ?? []), alert.message]);
+  row('alerts fired', s.alerts.length === 0 ? 'none' : `${s.alerts.length} (${byRule.size} rules)`);
+  // Two firings per rule say enough; `alerts check` lists them all.
+  for (const [rule, messages] of byRule) {
+    messages.slice(0, 2).forEach((m) => row(`  ${rule}`, m));
+    if (messages.length > 2) row(`  ${rule}`, `… and ${messages.length - 2} more`);
+  }
   out.push('', 'Audit events by action:', `  ${counts(s.audit.byAction)}`, '', 'Next, try:');
   for (const command of s.nextCommands) out.push(`  ${command}`);
   return out.join('\n') + '\n';
