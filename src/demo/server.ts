@@ -11,7 +11,8 @@
  */
 import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { getActivityStats, setErrorCode } from 'cvd-activity';
+import * as cvdActivity from 'cvd-activity';
+import { setErrorCode } from 'cvd-activity';
 import { adminRoutes } from './api/admin';
 import { Auth } from './api/auth';
 import { catalogRoutes } from './api/catalog';
@@ -77,7 +78,10 @@ function main(): void {
   if (statsFile) {
     process.once('exit', () => {
       try {
-        writeFileSync(statsFile, JSON.stringify(getActivityStats()));
+        // getActivityStats() is the package's counter read-out; looked up by name so this file
+        // also builds against a package version without it (the summary then says "unknown").
+        const read = (cvdActivity as { getActivityStats?: () => unknown }).getActivityStats;
+        writeFileSync(statsFile, JSON.stringify(read ? read() : null));
       } catch (err) {
         console.error(`demo api: could not write activity counters to ${statsFile}: ${(err as Error).message}`);
       }
