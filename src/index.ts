@@ -21,8 +21,8 @@ export type {
   TypedActionDefinition,
 } from './audit/index';
 export type { CvdActivityConfig, CvdActivityOptions } from './config/types';
-export { start } from './start';
-export type { ActivityHandle, StartOptions } from './start';
+export { start, getActivityStats } from './start';
+export type { ActivityHandle, ActivityStats, StartOptions } from './start';
 export type { NoiseRule, NoiseRequest, NoiseDecision } from './instrumentation/NoiseRule';
 export { loadConfig } from './config/loadConfig';
 export { defaultConfig } from './config/defaults';

@@ -22,8 +22,12 @@ import { NoiseRules } from './instrumentation/NoiseRules';
 import { NoiseSampler } from './instrumentation/NoiseSampler';
 import { QueryRedactor } from './instrumentation/QueryRedactor';
 import { installRequestPatches } from './instrumentation/requestState';
-import { buildStartParts } from './startParts';
-import type { LifecycleParticipant, StartParts } from './startParts';
+import { activityCounters, CountingSpanExporter } from './instrumentation/stats';
+import type { ActivityCounters } from './instrumentation/stats';
+import { installedAuditRecorder } from './audit/audit';
+import { buildSpoolOnlyParts, buildStartParts } from './startParts';
+import type { LifecycleParticipant, StartParts, StartPartsBuilder } from './startParts';
+import { defaultConfig } from './config/defaults';
 
 /** What start() returns: flush and stop what it started. */
 export interface ActivityHandle {
@@ -55,6 +59,18 @@ function noopHandle(config: CvdActivityConfig | null): ActivityHandle {
   return { config, active: false, forceFlush: () => Promise.resolve(), shutdown: () => Promise.resolve() };
 }
 
+/** After an invalid configuration: audit events spooled with the defaults, no database. */
+function startFallbackAudit(): ActivityHandle {
+  try {
+    const config = defaultConfig();
+    const handle = startAuditOnly(config, buildSpoolOnlyParts);
+    return { ...handle, config: null };
+  } catch (err) {
+    reportStartFailure(err, 'audit events are not recorded');
+    return noopHandle(null);
+  }
+}
+
 /** One line on stderr: the app keeps running, uninstrumented or without the failed part. */
 function reportStartFailure(err: unknown, consequence: string): void {
   const message = err instanceof ConfigError ? err.message : `cvd-activity: ${(err as Error)?.message ?? String(err)}`;
@@ -69,24 +85,57 @@ function exporterProcessor(config: CvdActivityConfig): SpanProcessor | null {
       ? new OTLPJsonTraceExporter({ url: config.otlpTracesEndpoint })
       // Protobuf encodes straight into a buffer: less garbage per span than JSON.
       : new OTLPProtobufTraceExporter({ url: config.otlpTracesEndpoint });
-  return new BatchSpanProcessor(exporter);
+  return new BatchSpanProcessor(new CountingSpanExporter(exporter));
 }
 
 async function settleAll(participants: readonly LifecycleParticipant[], op: 'forceFlush' | 'shutdown'): Promise<void> {
   await Promise.all(participants.map((p) => p[op]().catch((err: unknown) => diag.error(`cvd-activity: ${p.name} ${op} failed`, err))));
 }
 
+/** The audit parts of start(); a failure is reported in one line and the rest still starts. */
+function auditParts(config: CvdActivityConfig, build: StartPartsBuilder): StartParts {
+  try {
+    return build(config);
+  } catch (err) {
+    reportStartFailure(err, 'audit events are not recorded');
+    return { spanProcessors: [], participants: [] };
+  }
+}
+
+/**
+ * Flush and shutdown over span processors and participants, bound to exit
+ * signals and beforeExit. `stop` is the SDK's shutdown when there is one.
+ */
+function lifecycle(config: CvdActivityConfig, processors: readonly SpanProcessor[], parts: StartParts, activity: ActivitySpanProcessor | null, stop: () => Promise<void>): ActivityHandle {
+  const forceFlush = async (): Promise<void> => {
+    if (activity) activity.dirty = false;
+    await Promise.all(processors.map((p) => p.forceFlush().catch((err: unknown) => diag.error('cvd-activity: span flush failed', err))));
+    await settleAll(parts.participants, 'forceFlush');
+  };
+  let stopping: Promise<void> | undefined;
+  const shutdown = (): Promise<void> => {
+    stopping ??= (async () => {
+      uninstallExitHandlers();
+      await stop().catch((err: unknown) => diag.error('cvd-activity: shutdown failed', err));
+      await settleAll(parts.participants, 'shutdown');
+      installRequestPatches(null);
+    })();
+    return stopping;
+  };
+  const uninstallExitHandlers = installExitHandlers({
+    timeoutMs: config.shutdownTimeoutMs,
+    flush: forceFlush,
+    shutdown,
+    hasPending: () => activity?.dirty === true || parts.participants.some((p) => p.hasPending?.() === true),
+  });
+  return { config, active: activity !== null, forceFlush, shutdown };
+}
+
 function startSdk(config: CvdActivityConfig, noiseRules: readonly NoiseRule[]): ActivityHandle {
   const redactor = new QueryRedactor(config.redaction.queryParams);
   const noise = new NoiseRules(config.noise, noiseRules);
   const activity = new ActivitySpanProcessor(redactor);
-
-  let parts: StartParts = { spanProcessors: [], participants: [] };
-  try {
-    parts = buildStartParts(config);
-  } catch (err) {
-    reportStartFailure(err, 'tracing runs without it');
-  }
+  const parts = auditParts(config, buildStartParts);
   const exporter = exporterProcessor(config);
   // Enrichment first (its onEnding runs before anyone's onEnd), the exporter last.
   const processors: SpanProcessor[] = [activity, ...parts.spanProcessors, ...(exporter ? [exporter] : [])];
@@ -110,29 +159,19 @@ function startSdk(config: CvdActivityConfig, noiseRules: readonly NoiseRule[]): 
   // Requiring them here patches the shared Server prototypes for everyone.
   require('http');
   require('https');
+  return lifecycle(config, processors, parts, activity, () => sdk.shutdown());
+}
 
-  const forceFlush = async (): Promise<void> => {
-    activity.dirty = false;
-    await Promise.all(processors.map((p) => p.forceFlush().catch((err: unknown) => diag.error('cvd-activity: span flush failed', err))));
-    await settleAll(parts.participants, 'forceFlush');
-  };
-  let stopping: Promise<void> | undefined;
-  const shutdown = (): Promise<void> => {
-    stopping ??= (async () => {
-      uninstallExitHandlers();
-      await sdk.shutdown().catch((err: unknown) => diag.error('cvd-activity: SDK shutdown failed', err));
-      await settleAll(parts.participants, 'shutdown');
-      installRequestPatches(null);
-    })();
-    return stopping;
-  };
-  const uninstallExitHandlers = installExitHandlers({
-    timeoutMs: config.shutdownTimeoutMs,
-    flush: forceFlush,
-    shutdown,
-    hasPending: () => activity.dirty || parts.participants.some((p) => p.hasPending?.() === true),
-  });
-  return { config, active: true, forceFlush, shutdown };
+/**
+ * Audit without tracing: OTEL_SDK_DISABLED turns OpenTelemetry off, not the
+ * audit trail, and an invalid configuration still keeps every audit event
+ * (spooled at the default location, no database) for a correctly configured
+ * start to drain. Requests still open the request context for the actor.
+ */
+function startAuditOnly(config: CvdActivityConfig, build: StartPartsBuilder): ActivityHandle {
+  const parts = auditParts(config, build);
+  installRequestPatches({ clientAddress: new ClientAddress(config.trustProxy), noise: new NoiseRules(config.noise, []) });
+  return lifecycle(config, parts.spanProcessors, parts, null, () => Promise.resolve());
 }
 
 /**
@@ -157,15 +196,26 @@ export function startSync(options: StartOptions = {}): ActivityHandle {
   let handle: ActivityHandle;
   try {
     const config = loadConfig(configOptions);
-    handle = config.disabled ? noopHandle(config) : startSdk(config, noiseRules);
+    handle = config.disabled ? startAuditOnly(config, buildStartParts) : startSdk(config, noiseRules);
     // After the SDK: NodeSDK installs its own logger from OTEL_LOG_LEVEL; ours
     // (which also honours the file and start() options) replaces it silently.
     if (config.logLevel === 'none') diag.disable();
     else diag.setLogger(new DiagConsoleLogger(), { logLevel: LEVELS[config.logLevel], suppressOverrideMessage: true });
   } catch (err) {
-    reportStartFailure(err, 'the app runs without activity tracking');
-    handle = noopHandle(null);
+    reportStartFailure(err, 'the app runs without activity tracking; audit events are kept in the default spool folder until a valid configuration starts');
+    handle = startFallbackAudit();
   }
   g[kHandle] = handle;
   return handle;
+}
+
+/** What this process's tracking did since start(): requests, span fates, audit events. */
+export interface ActivityStats extends ActivityCounters {
+  /** Audit events accepted into the spool (or the installed sink). */
+  auditEventsRecorded: number;
+}
+
+/** Counters of this process since start(), for summaries and health endpoints. */
+export function getActivityStats(): ActivityStats {
+  return { ...activityCounters, auditEventsRecorded: installedAuditRecorder()?.accepted ?? 0 };
 }

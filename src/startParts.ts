@@ -5,11 +5,20 @@
  *
  * The audit pipeline plugs in here: its SpanProcessor goes into
  * `spanProcessors` (the SDK then calls its forceFlush/shutdown on flush, exit
- * signals and handle.shutdown()), and installing the audit recorder's sink
- * goes into `build` itself, before the app handles its first request.
+ * signals and handle.shutdown()), and the audit recorder is installed on its
+ * sink before the app handles its first request.
  */
+import { diag } from '@opentelemetry/api';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import pg from 'pg';
+import { installAuditSink } from './audit/audit';
+import { pgEnvironmentConfigured } from './config/database';
+import { resolvePiiKey } from './config/piiKey';
 import type { CvdActivityConfig } from './config/types';
+import { createAuditPipeline } from './pipeline/createAuditPipeline';
+import type { AuditWriterFactory } from './pipeline/types';
+import { migrate } from './store/migrate';
+import { createPgAuditWriter } from './store/PgAuditWriter';
 
 /** Something with buffered work that must be flushed and shut down with the SDK (flushed after the span processors). */
 export interface LifecycleParticipant {
@@ -33,10 +42,45 @@ export interface StartParts {
 export type StartPartsBuilder = (config: CvdActivityConfig) => StartParts;
 
 /**
- * The parts every start() adds. Composition root: this is the one function to
- * extend when the audit pipeline lands, e.g.
- *   const pipeline = new AuditPipeline(config);          // pipeline/: a SpanProcessor + AuditSink
- *   installAuditSink(pipeline, config);                   // audit/: record() now enqueues into it
- *   return { spanProcessors: [pipeline], participants: [] };
+ * The parts every start() adds: the audit pipeline (spool → Postgres) as a
+ * span processor, so NodeSDK's flush and shutdown cover audit writes, and the
+ * audit recorder installed on it, so `audit.record()` enqueues into the spool.
+ * Without a configured database the events stay spooled on disk (one diag
+ * warning) until a process that has one drains them.
  */
-export const buildStartParts: StartPartsBuilder = () => ({ spanProcessors: [], participants: [] });
+export const buildStartParts: StartPartsBuilder = (config) => auditPipelineParts(config, auditWriterFactory(config));
+
+/** The audit pipeline without a database: events are only spooled (used when the configuration is invalid). */
+export const buildSpoolOnlyParts: StartPartsBuilder = (config) => auditPipelineParts(config, null);
+
+function auditPipelineParts(config: CvdActivityConfig, writerFactory: AuditWriterFactory | null): StartParts {
+  const pipeline = createAuditPipeline(config, { writerFactory });
+  const recorder = installAuditSink(pipeline.sink, config);
+  return { spanProcessors: [pipeline.spanProcessor], participants: [recorder] };
+};
+
+/** The Postgres writer for this process's stream (migrating first when autoMigrate is on), or null without a database. */
+function auditWriterFactory(config: CvdActivityConfig): AuditWriterFactory | null {
+  const db = config.database;
+  if (db.url === null && !pgEnvironmentConfigured()) {
+    diag.warn('cvd-activity: no database configured (CVD_ACTIVITY_DATABASE_URL, DATABASE_URL or PG*); audit events stay spooled on disk until a process with a database drains them');
+    return null;
+  }
+  const piiKey = resolvePiiKey(db.piiKey, config.pipeline.spoolDir);
+  const connectionString = db.url ?? undefined;
+  let migrated = false;
+  return async ({ streamId }) => {
+    // Retried by the pipeline with backoff until Postgres is reachable.
+    if (db.autoMigrate && !migrated) {
+      const client = new pg.Client({ connectionString, application_name: 'cvd-activity-migrate' });
+      await client.connect();
+      try {
+        await migrate(client, { schema: db.schema });
+        migrated = true;
+      } finally {
+        await client.end().catch(() => {});
+      }
+    }
+    return createPgAuditWriter({ connectionString, schema: db.schema, streamId, piiKey });
+  };
+}

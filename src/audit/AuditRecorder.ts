@@ -58,6 +58,8 @@ export class AuditRecorder {
   private readonly loginsByAddress: LoginFailureCounter;
   private readonly warnedActions = new Set<string>();
   private closed = false;
+  /** Events the sink accepted (getActivityStats().auditEventsRecorded). */
+  accepted = 0;
   private shutdownPromise: Promise<void> | undefined;
 
   constructor(options: AuditRecorderOptions) {
@@ -155,13 +157,17 @@ export class AuditRecorder {
     return event;
   }
 
+  // A sink that refuses an event (spool full, disk error) means the event was
+  // NOT accepted: record() says so by throwing the sink's typed error, in both
+  // modes, instead of returning an id for an event that will never be stored.
   private deliver(event: AuditEvent): void {
     try {
       this.sink.enqueue(event);
     } catch (err) {
-      if (this.config.audit.strict) throw err;
       diag.error(`cvd-activity: the audit sink refused event ${event.eventId} (${event.action}): ${String(err)}`);
+      throw err;
     }
+    this.accepted++;
   }
 
   // Never lose an event silently: strict mode throws; lenient mode reports the

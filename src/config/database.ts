@@ -18,3 +18,8 @@ export function databaseConnectionConfig(env: NodeJS.ProcessEnv = process.env): 
   if (common) return { connectionString: common, source: 'DATABASE_URL' };
   return { source: 'PG*' };
 }
+
+/** Whether the standard PG* variables name a server (PGHOST, PGDATABASE or PGSERVICE is set). */
+export function pgEnvironmentConfigured(env: NodeJS.ProcessEnv = process.env): boolean {
+  return Boolean(env.PGHOST || env.PGDATABASE || env.PGSERVICE);
+}

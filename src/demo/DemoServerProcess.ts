@@ -7,14 +7,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 /** The activity counters the server's cvd-activity reported when it exited. */
-export interface ActivityStats {
-  requests: number;
-  spansDropped: number;
-  spansSampledOut: number;
-  spansExported: number;
-  auditEventsRecorded: number;
-  [key: string]: unknown;
-}
+export type { ActivityStats } from 'cvd-activity';
+import type { ActivityStats } from 'cvd-activity';
 
 /** Options of the child process. */
 export interface DemoServerOptions {

@@ -11,8 +11,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import * as cvdActivity from 'cvd-activity';
-import { setErrorCode } from 'cvd-activity';
+import { getActivityStats, setErrorCode } from 'cvd-activity';
 import { adminRoutes } from './api/admin';
 import { Auth } from './api/auth';
 import { catalogRoutes } from './api/catalog';
@@ -78,10 +77,7 @@ function main(): void {
   if (statsFile) {
     process.once('exit', () => {
       try {
-        // getActivityStats() is the package's counter read-out; looked up by name so this file
-        // also builds against a package version without it (the summary then says "unknown").
-        const read = (cvdActivity as { getActivityStats?: () => unknown }).getActivityStats;
-        writeFileSync(statsFile, JSON.stringify(read ? read() : null));
+        writeFileSync(statsFile, JSON.stringify(getActivityStats()));
       } catch (err) {
         console.error(`demo api: could not write activity counters to ${statsFile}: ${(err as Error).message}`);
       }

@@ -13,6 +13,7 @@ import type { Sampler, SamplingResult } from '@opentelemetry/sdk-trace-base';
 import { ATTR } from './attributes';
 import type { NoiseDecision } from './NoiseRule';
 import type { NoiseRules } from './NoiseRules';
+import { activityCounters } from './stats';
 
 const RECORD: SamplingResult = { decision: SamplingDecision.RECORD_AND_SAMPLED };
 const SKIP: SamplingResult = { decision: SamplingDecision.NOT_RECORD };
@@ -39,7 +40,9 @@ export class NoiseSampler implements Sampler {
       decision = typeof path === 'string' && this.noise.isSampled(typeof method === 'string' ? method : 'GET', path) ? 'sample' : 'keep';
     }
     if (decision !== 'sample') return RECORD;
-    return parseInt(traceId.slice(-8), 16) < this.threshold ? RECORD : SKIP;
+    if (parseInt(traceId.slice(-8), 16) < this.threshold) return RECORD;
+    activityCounters.spansSampledOut++;
+    return SKIP;
   }
 
   toString(): string {

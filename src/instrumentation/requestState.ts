@@ -19,6 +19,7 @@ import type { ClientAddress } from './ClientAddress';
 import type { NoiseDecision } from './NoiseRule';
 import type { NoiseRules } from './NoiseRules';
 import { reportOnce } from './reportOnce';
+import { activityCounters } from './stats';
 
 /** What we know about one incoming request. */
 export interface RequestState {
@@ -68,6 +69,8 @@ export function requestState(req: IncomingMessage): RequestState | undefined {
     contentDisposition: null,
   };
   carrier[kState] = state;
+  activityCounters.requests++;
+  if (state.decision === 'drop') activityCounters.spansDropped++;
   return state;
 }
 

@@ -70,6 +70,7 @@ class PgAuditWriter implements AuditWriter {
       application_name: 'cvd-activity-writer',
       connectionTimeoutMillis: 10_000,
       idleTimeoutMillis: 30_000,
+      allowExitOnIdle: true, // an idle writer connection must not keep an app that is exiting alive
       keepAlive: true,
       query_timeout: 120_000, // a server that stops answering must not hang the pipeline forever
     });

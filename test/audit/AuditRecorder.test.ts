@@ -247,12 +247,14 @@ describe('audit/AuditRecorder', () => {
     expect(warnings[0]![1]).to.deep.equal({ code: 'CVD_AUDIT_AFTER_SHUTDOWN' });
   });
 
-  it('a sink that throws is reported through diag in lenient mode, rethrown in strict mode', () => {
+  it('a sink that refuses an event makes record() throw in both modes (the event was not accepted), and reports it', () => {
     const failing: AuditSink = { enqueue: () => { throw new Error('spool full'); }, forceFlush: async () => {}, shutdown: async () => {} };
     const lenient = createAuditRecorder({ config: testAuditConfig({ strict: false, mirror: 'none' }), sink: failing });
-    const { result, messages } = captureDiag(() => lenient.record('PRICE_CHANGE', example));
-    expect(result).to.be.a('string');
+    const { messages } = captureDiag(() => {
+      expect(() => lenient.record('PRICE_CHANGE', example)).to.throw('spool full');
+    });
     expect(messages.join()).to.include('spool full');
+    expect(lenient.accepted).to.equal(0);
     const strict = createAuditRecorder({ config: testAuditConfig({ strict: true, mirror: 'none' }), sink: failing });
     expect(() => strict.record('PRICE_CHANGE', example)).to.throw('spool full');
   });

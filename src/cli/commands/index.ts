@@ -8,6 +8,9 @@ import { registerMigrate } from './migrate';
 import { registerAuditVerify } from './auditVerify';
 import { registerAuditQuery } from './auditQuery';
 import { registerAlertCommands } from './alerts';
+import { registerDemoCommand } from './demo';
+import { spoolCommands } from './spool';
+import { loadConfig } from '../../config/loadConfig';
 
 /** Registered in this order; help lists them so. */
 export const COMMANDS: CommandModule[] = [
@@ -15,4 +18,6 @@ export const COMMANDS: CommandModule[] = [
   registerAuditVerify,
   registerAuditQuery,
   registerAlertCommands,
+  spoolCommands({ spoolDir: () => loadConfig().pipeline.spoolDir }),
+  registerDemoCommand,
 ];
