@@ -4,7 +4,7 @@
 // `--require` and `--import`.
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { cpSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -31,3 +31,6 @@ writeFileSync(
   join(dist, 'index.mjs'),
   `import cjs from './index.js';\nexport const { ${names.join(', ')} } = cjs;\nexport default cjs;\n`,
 );
+
+// The CLI runs directly from a clone (npx cvd-activity …), not only after npm links it.
+chmodSync(join(dist, 'cli/main.js'), 0o755);
