@@ -71,6 +71,12 @@ function startFallbackAudit(): ActivityHandle {
   }
 }
 
+/** diag to the console at the configured level (or off). */
+function installDiagLogger(config: CvdActivityConfig): void {
+  if (config.logLevel === 'none') diag.disable();
+  else diag.setLogger(new DiagConsoleLogger(), { logLevel: LEVELS[config.logLevel], suppressOverrideMessage: true });
+}
+
 /** One line on stderr: the app keeps running, uninstrumented or without the failed part. */
 function reportStartFailure(err: unknown, consequence: string): void {
   const message = err instanceof ConfigError ? err.message : `cvd-activity: ${(err as Error)?.message ?? String(err)}`;
@@ -141,6 +147,9 @@ function startSdk(config: CvdActivityConfig, noiseRules: readonly NoiseRule[]): 
   const processors: SpanProcessor[] = [activity, ...parts.spanProcessors, ...(exporter ? [exporter] : [])];
 
   installRequestPatches({ clientAddress: new ClientAddress(config.trustProxy), noise });
+  // NodeSDK's constructor installs a logger from OTEL_LOG_LEVEL and warns when it
+  // replaces one; startSync() puts ours back after start().
+  diag.disable();
   const sdk = new NodeSDK({
     resource: defaultResource().merge(resourceFromAttributes({ ...config.resourceAttributes, 'service.name': config.serviceName })),
     autoDetectResources: false,
@@ -196,11 +205,13 @@ export function startSync(options: StartOptions = {}): ActivityHandle {
   let handle: ActivityHandle;
   try {
     const config = loadConfig(configOptions);
+    // Before the parts are built, or their start-up warnings (no database
+    // configured: audit events stay on disk) go to the no-op logger unseen.
+    installDiagLogger(config);
     handle = config.disabled ? startAuditOnly(config, buildStartParts) : startSdk(config, noiseRules);
-    // After the SDK: NodeSDK installs its own logger from OTEL_LOG_LEVEL; ours
-    // (which also honours the file and start() options) replaces it silently.
-    if (config.logLevel === 'none') diag.disable();
-    else diag.setLogger(new DiagConsoleLogger(), { logLevel: LEVELS[config.logLevel], suppressOverrideMessage: true });
+    // Again after the SDK: NodeSDK installs its own logger from OTEL_LOG_LEVEL;
+    // ours (which also honours the file and start() options) replaces it silently.
+    installDiagLogger(config);
   } catch (err) {
     reportStartFailure(err, 'the app runs without activity tracking; audit events are kept in the default spool folder until a valid configuration starts');
     handle = startFallbackAudit();
