@@ -10,7 +10,7 @@ import { NodeSDK } from '@opentelemetry/sdk-node';
 import { BatchSpanProcessor, ConsoleSpanExporter, ParentBasedSampler } from '@opentelemetry/sdk-trace-base';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { ConfigError } from './config/ConfigError';
-import { loadConfig } from './config/loadConfig';
+import { fallbackConfig, loadConfig } from './config/loadConfig';
 import type { CvdActivityConfig, CvdActivityOptions, LogLevel } from './config/types';
 import { ActivitySpanProcessor } from './instrumentation/ActivitySpanProcessor';
 import { ClientAddress } from './instrumentation/ClientAddress';
@@ -27,7 +27,6 @@ import type { ActivityCounters } from './instrumentation/stats';
 import { installedAuditRecorder } from './audit/audit';
 import { buildSpoolOnlyParts, buildStartParts } from './startParts';
 import type { LifecycleParticipant, StartParts, StartPartsBuilder } from './startParts';
-import { defaultConfig } from './config/defaults';
 
 /** What start() returns: flush and stop what it started. */
 export interface ActivityHandle {
@@ -59,10 +58,10 @@ function noopHandle(config: CvdActivityConfig | null): ActivityHandle {
   return { config, active: false, forceFlush: () => Promise.resolve(), shutdown: () => Promise.resolve() };
 }
 
-/** After an invalid configuration: audit events spooled with the defaults, no database. */
-function startFallbackAudit(): ActivityHandle {
+/** After an invalid configuration: audit events spooled (the valid settings, the rest defaults), no database. */
+function startFallbackAudit(options: CvdActivityOptions): ActivityHandle {
   try {
-    const config = defaultConfig();
+    const config = fallbackConfig(options);
     const handle = startAuditOnly(config, buildSpoolOnlyParts);
     return { ...handle, config: null };
   } catch (err) {
@@ -174,8 +173,8 @@ function startSdk(config: CvdActivityConfig, noiseRules: readonly NoiseRule[]): 
 /**
  * Audit without tracing: OTEL_SDK_DISABLED turns OpenTelemetry off, not the
  * audit trail, and an invalid configuration still keeps every audit event
- * (spooled at the default location, no database) for a correctly configured
- * start to drain. Requests still open the request context for the actor.
+ * (spooled in the configured folder when that setting is valid, no database)
+ * for a correctly configured start to drain. Requests still open the request context for the actor.
  */
 function startAuditOnly(config: CvdActivityConfig, build: StartPartsBuilder): ActivityHandle {
   const parts = auditParts(config, build);
@@ -213,8 +212,8 @@ export function startSync(options: StartOptions = {}): ActivityHandle {
     // ours (which also honours the file and start() options) replaces it silently.
     installDiagLogger(config);
   } catch (err) {
-    reportStartFailure(err, 'the app runs without activity tracking; audit events are kept in the default spool folder until a valid configuration starts');
-    handle = startFallbackAudit();
+    reportStartFailure(err, 'the app runs without activity tracking; audit events are kept in the spool folder until a valid configuration starts');
+    handle = startFallbackAudit(configOptions);
   }
   g[kHandle] = handle;
   return handle;
