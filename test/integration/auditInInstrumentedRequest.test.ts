@@ -105,7 +105,9 @@ describe('integration: audit events inside instrumented HTTP requests (issue #3)
     const rows = await waitForTrailRows(db.url, db.schema, [pollId, healthId, staticId]);
     for (const row of rows) expect(row).to.include({ user_id: 'maria', client_address: '203.0.113.7', user_agent: 'IntegrationAgent/1.0' });
     const poll = rows.find((r) => r.event_id === pollId)!;
+    // Sampled out: the request's (unexported) trace. Dropped: no trace at all, rather than a made-up one.
     expect(poll.trace_id).to.match(/^[0-9a-f]{32}$/);
+    for (const id of [healthId, staticId]) expect(rows.find((r) => r.event_id === id)).to.include({ trace_id: null, span_id: null });
 
     // A kept request after them: once its span is exported, theirs would have been too.
     await recordVia(app, 'POST', '/api/products/p-after/price', maria);

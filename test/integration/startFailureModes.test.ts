@@ -10,7 +10,7 @@ import { runCliProcess } from '../support/cli';
 import { createTestSchema } from '../support/database';
 import { OtlpReceiver } from '../support/otlpReceiver';
 import {
-  auditAppEnv, call, countAuditRows, NO_DATABASE_ENV, pollUntil, query, recordVia, startAuditApp, TempDirs, waitForTrailRows,
+  auditAppEnv, call, countAuditRows, INTEGRATION_PII_KEY, NO_DATABASE_ENV, pollUntil, query, recordVia, startAuditApp, TempDirs, waitForTrailRows,
 } from '../support/auditApp';
 
 describe('integration: start-up failure modes keep the audit trail', function () {
@@ -59,6 +59,7 @@ describe('integration: start-up failure modes keep the audit trail', function ()
     expect((await call(app, 'GET', '/api/devices')).status).to.equal(200);
     const rows = await waitForTrailRows(db.url, schema, ids);
     expect(rows.map((r) => r.user_id)).to.deep.equal(['maria', 'maria']);
+    expect(rows.map((r) => r.trace_id)).to.deep.equal([null, null]);
     // After the process is gone nothing more can arrive: it exported nothing.
     app.proc.kill('SIGTERM');
     expect((await app.exited).signal).to.equal('SIGTERM');
@@ -87,6 +88,8 @@ describe('integration: start-up failure modes keep the audit trail', function ()
     const good = await launch(env);
     const rows = await waitForTrailRows(db.url, schema, ids);
     expect(rows.map((r) => r.user_id)).to.deep.equal(['maria', 'maria', 'maria']);
+    // Recorded under the fallback, which kept the valid settings (the service name among them).
+    expect(rows.map((r) => r.service_name)).to.deep.equal(['integration-app', 'integration-app', 'integration-app']);
     await pollUntil('the drained spool', async () => (readSpoolStatus(spoolDir).totalEvents === 0 ? true : undefined));
     good.proc.kill('SIGTERM');
     await good.exited;
@@ -95,6 +98,8 @@ describe('integration: start-up failure modes keep the audit trail', function ()
     await recordVia(again, 'GET', '/api/poll', maria);
     await pollUntil('the fourth row', async () => ((await countAuditRows(db.url, schema)).rows === 4 ? true : undefined));
     expect(await countAuditRows(db.url, schema)).to.deep.equal({ rows: 4, distinct: 4 });
+    const verify = await runCliProcess(['audit', 'verify'], { CVD_ACTIVITY_DATABASE_URL: db.url, CVD_ACTIVITY_SCHEMA: schema, CVD_ACTIVITY_PII_KEY: INTEGRATION_PII_KEY });
+    expect(verify.code, verify.stdout + verify.stderr).to.equal(0);
   });
 
   it('no database: events stay spooled, `cvd-activity spool status` shows them, stderr says why', async () => {
