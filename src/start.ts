@@ -10,7 +10,7 @@ import { NodeSDK } from '@opentelemetry/sdk-node';
 import { BatchSpanProcessor, ConsoleSpanExporter, ParentBasedSampler } from '@opentelemetry/sdk-trace-base';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { ConfigError } from './config/ConfigError';
-import { loadConfig } from './config/loadConfig';
+import { fallbackConfig, loadConfig } from './config/loadConfig';
 import type { CvdActivityConfig, CvdActivityOptions, LogLevel } from './config/types';
 import { ActivitySpanProcessor } from './instrumentation/ActivitySpanProcessor';
 import { ClientAddress } from './instrumentation/ClientAddress';
@@ -27,7 +27,6 @@ import type { ActivityCounters } from './instrumentation/stats';
 import { installedAuditRecorder } from './audit/audit';
 import { buildSpoolOnlyParts, buildStartParts } from './startParts';
 import type { LifecycleParticipant, StartParts, StartPartsBuilder } from './startParts';
-import { defaultConfig } from './config/defaults';
 
 /** What start() returns: flush and stop what it started. */
 export interface ActivityHandle {
@@ -59,16 +58,22 @@ function noopHandle(config: CvdActivityConfig | null): ActivityHandle {
   return { config, active: false, forceFlush: () => Promise.resolve(), shutdown: () => Promise.resolve() };
 }
 
-/** After an invalid configuration: audit events spooled with the defaults, no database. */
-function startFallbackAudit(): ActivityHandle {
+/** After an invalid configuration: audit events spooled (the valid settings, the rest defaults), no database. */
+function startFallbackAudit(options: CvdActivityOptions): ActivityHandle {
   try {
-    const config = defaultConfig();
+    const config = fallbackConfig(options);
     const handle = startAuditOnly(config, buildSpoolOnlyParts);
     return { ...handle, config: null };
   } catch (err) {
     reportStartFailure(err, 'audit events are not recorded');
     return noopHandle(null);
   }
+}
+
+/** diag to the console at the configured level (or off). */
+function installDiagLogger(config: CvdActivityConfig): void {
+  if (config.logLevel === 'none') diag.disable();
+  else diag.setLogger(new DiagConsoleLogger(), { logLevel: LEVELS[config.logLevel], suppressOverrideMessage: true });
 }
 
 /** One line on stderr: the app keeps running, uninstrumented or without the failed part. */
@@ -141,6 +146,9 @@ function startSdk(config: CvdActivityConfig, noiseRules: readonly NoiseRule[]): 
   const processors: SpanProcessor[] = [activity, ...parts.spanProcessors, ...(exporter ? [exporter] : [])];
 
   installRequestPatches({ clientAddress: new ClientAddress(config.trustProxy), noise });
+  // NodeSDK's constructor installs a logger from OTEL_LOG_LEVEL and warns when it
+  // replaces one; startSync() puts ours back after start().
+  diag.disable();
   const sdk = new NodeSDK({
     resource: defaultResource().merge(resourceFromAttributes({ ...config.resourceAttributes, 'service.name': config.serviceName })),
     autoDetectResources: false,
@@ -165,8 +173,8 @@ function startSdk(config: CvdActivityConfig, noiseRules: readonly NoiseRule[]): 
 /**
  * Audit without tracing: OTEL_SDK_DISABLED turns OpenTelemetry off, not the
  * audit trail, and an invalid configuration still keeps every audit event
- * (spooled at the default location, no database) for a correctly configured
- * start to drain. Requests still open the request context for the actor.
+ * (spooled in the configured folder when that setting is valid, no database)
+ * for a correctly configured start to drain. Requests still open the request context for the actor.
  */
 function startAuditOnly(config: CvdActivityConfig, build: StartPartsBuilder): ActivityHandle {
   const parts = auditParts(config, build);
@@ -196,14 +204,16 @@ export function startSync(options: StartOptions = {}): ActivityHandle {
   let handle: ActivityHandle;
   try {
     const config = loadConfig(configOptions);
+    // Before the parts are built, or their start-up warnings (no database
+    // configured: audit events stay on disk) go to the no-op logger unseen.
+    installDiagLogger(config);
     handle = config.disabled ? startAuditOnly(config, buildStartParts) : startSdk(config, noiseRules);
-    // After the SDK: NodeSDK installs its own logger from OTEL_LOG_LEVEL; ours
-    // (which also honours the file and start() options) replaces it silently.
-    if (config.logLevel === 'none') diag.disable();
-    else diag.setLogger(new DiagConsoleLogger(), { logLevel: LEVELS[config.logLevel], suppressOverrideMessage: true });
+    // Again after the SDK: NodeSDK installs its own logger from OTEL_LOG_LEVEL;
+    // ours (which also honours the file and start() options) replaces it silently.
+    installDiagLogger(config);
   } catch (err) {
-    reportStartFailure(err, 'the app runs without activity tracking; audit events are kept in the default spool folder until a valid configuration starts');
-    handle = startFallbackAudit();
+    reportStartFailure(err, 'the app runs without activity tracking; audit events are kept in the spool folder until a valid configuration starts');
+    handle = startFallbackAudit(configOptions);
   }
   g[kHandle] = handle;
   return handle;

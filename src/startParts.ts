@@ -8,7 +8,6 @@
  * signals and handle.shutdown()), and the audit recorder is installed on its
  * sink before the app handles its first request.
  */
-import { diag } from '@opentelemetry/api';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import pg from 'pg';
 import { installAuditSink } from './audit/audit';
@@ -46,7 +45,7 @@ export type StartPartsBuilder = (config: CvdActivityConfig) => StartParts;
  * span processor, so NodeSDK's flush and shutdown cover audit writes, and the
  * audit recorder installed on it, so `audit.record()` enqueues into the spool.
  * Without a configured database the events stay spooled on disk (one diag
- * warning) until a process that has one drains them.
+ * warning, from the pipeline) until a process that has one drains them.
  */
 export const buildStartParts: StartPartsBuilder = (config) => auditPipelineParts(config, auditWriterFactory(config));
 
@@ -62,10 +61,8 @@ function auditPipelineParts(config: CvdActivityConfig, writerFactory: AuditWrite
 /** The Postgres writer for this process's stream (migrating first when autoMigrate is on), or null without a database. */
 function auditWriterFactory(config: CvdActivityConfig): AuditWriterFactory | null {
   const db = config.database;
-  if (db.url === null && !pgEnvironmentConfigured()) {
-    diag.warn('cvd-activity: no database configured (CVD_ACTIVITY_DATABASE_URL, DATABASE_URL or PG*); audit events stay spooled on disk until a process with a database drains them');
-    return null;
-  }
+  // The pipeline warns (once, naming the spool folder) when it gets no writer.
+  if (db.url === null && !pgEnvironmentConfigured()) return null;
   const piiKey = resolvePiiKey(db.piiKey, config.pipeline.spoolDir);
   const connectionString = db.url ?? undefined;
   let migrated = false;

@@ -115,11 +115,8 @@ function toProblems(errors: ErrorObject[], data: unknown, origins: Map<string, s
   return [...byKey.values()];
 }
 
-/** The merged, validated configuration; throws ConfigError naming every bad key, its source and value, and what is allowed. */
-export function loadConfig(options: CvdActivityOptions = {}, context: LoadConfigContext = {}): CvdActivityConfig {
-  const env = context.env ?? process.env;
-  const cwd = context.cwd ?? process.cwd();
-  const problems: ConfigProblem[] = [];
+/** Every layer merged over the defaults (unvalidated), with the source of each value. */
+function mergeLayers(options: CvdActivityOptions, env: NodeJS.ProcessEnv, cwd: string, problems: ConfigProblem[]): { merged: Record<string, unknown>; origins: Map<string, string> } {
   const merged = defaultConfig(env) as unknown as Record<string, unknown>;
   const origins = new Map<string, string>();
 
@@ -140,11 +137,46 @@ export function loadConfig(options: CvdActivityOptions = {}, context: LoadConfig
     if (path.length === 2) origins.set(path[0], origins.get(path[0]) ?? source);
   }
 
-  problems.push(...toProblems(validate(merged), merged, origins));
-  if (problems.length > 0) throw new ConfigError(problems);
+  return { merged, origins };
+}
 
+/** A validated merge as the typed config; relative spool folders are relative to the app's working directory at start. */
+function finish(merged: Record<string, unknown>, cwd: string): CvdActivityConfig {
   const config = merged as unknown as CvdActivityConfig;
-  // Relative spool folders are relative to the app's working directory at start.
   if (!isAbsolute(config.pipeline.spoolDir)) config.pipeline.spoolDir = resolve(cwd, config.pipeline.spoolDir);
   return config;
+}
+
+/** The merged, validated configuration; throws ConfigError naming every bad key, its source and value, and what is allowed. */
+export function loadConfig(options: CvdActivityOptions = {}, context: LoadConfigContext = {}): CvdActivityConfig {
+  const env = context.env ?? process.env;
+  const cwd = context.cwd ?? process.cwd();
+  const problems: ConfigProblem[] = [];
+  const { merged, origins } = mergeLayers(options, env, cwd, problems);
+  problems.push(...toProblems(validate(merged), merged, origins));
+  if (problems.length > 0) throw new ConfigError(problems);
+  return finish(merged, cwd);
+}
+
+/**
+ * What to run the audit fallback with after loadConfig() threw: the same
+ * layers with every invalid option back at its default. A bad sample ratio
+ * must not send audit events to another spool folder than the one the app
+ * configured (where its next, valid start looks for them) nor drop its own
+ * redaction fields. Plain defaults when even that does not validate.
+ */
+export function fallbackConfig(options: CvdActivityOptions = {}, context: LoadConfigContext = {}): CvdActivityConfig {
+  const env = context.env ?? process.env;
+  const cwd = context.cwd ?? process.cwd();
+  const defaults = defaultConfig(env) as unknown as Record<string, unknown>;
+  const { merged, origins } = mergeLayers(options, env, cwd, []);
+  for (const problem of toProblems(validate(merged), merged, origins)) {
+    const path = problem.key.split('.');
+    const parent = path.length === 1 ? merged : merged[path[0]];
+    if (!isPlainObject(parent)) continue;
+    const fallback = valueAt(defaults, path);
+    if (fallback === undefined) delete parent[path[path.length - 1]];
+    else parent[path[path.length - 1]] = fallback;
+  }
+  return finish(validate(merged).length === 0 ? merged : defaults, cwd);
 }

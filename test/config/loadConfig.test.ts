@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { ConfigError } from '../../src/config/ConfigError';
 import { databaseConnectionConfig } from '../../src/config/database';
 import { defaultConfig } from '../../src/config/defaults';
-import { loadConfig } from '../../src/config/loadConfig';
+import { fallbackConfig, loadConfig } from '../../src/config/loadConfig';
 
 function failure(fn: () => unknown): ConfigError {
   try {
@@ -110,6 +110,21 @@ describe('config/loadConfig', () => {
   it('takes DATABASE_URL only when it is a Postgres URL', () => {
     expect(loadConfig({}, { env: { DATABASE_URL: 'postgres://a@b/c' } }).database.url).to.equal('postgres://a@b/c');
     expect(loadConfig({}, { env: { DATABASE_URL: 'mysql://a@b/c' } }).database.url).to.equal(null);
+  });
+
+  it('fallbackConfig() keeps the valid settings of an invalid configuration and defaults the bad ones', () => {
+    const env = {
+      CVD_ACTIVITY_NOISE_SAMPLE_RATIO: '2', OTEL_TRACES_EXPORTER: 'jaeger', CVD_ACTIVITY_SPOOL_DIR: 'var/spool',
+      CVD_ACTIVITY_REDACT_FIELDS: 'iban,password', CVD_ACTIVITY_NOISE_SAMPLED_PATHS: '/api/poll',
+    };
+    failure(() => loadConfig({}, { env, cwd: '/srv/app' }));
+    const config = fallbackConfig({ serviceName: 'billing', audit: { strict: 'yes' as never } }, { env, cwd: '/srv/app' });
+    expect(config.pipeline.spoolDir).to.equal('/srv/app/var/spool');
+    expect(config.redaction.fields).to.deep.equal(['iban', 'password']);
+    expect(config.noise).to.deep.include({ sampleRatio: 0.1, sampledPaths: ['/api/poll'] });
+    expect(config).to.include({ tracesExporter: 'otlp', serviceName: 'billing' });
+    expect(config.audit.strict).to.equal(false);
+    expect(fallbackConfig({}, { env: {}, cwd: '/srv/app' })).to.deep.equal(loadConfig({}, { env: {}, cwd: '/srv/app' }));
   });
 
   it('defaultConfig() is itself valid', () => {

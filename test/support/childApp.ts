@@ -21,9 +21,9 @@ export interface ChildApp {
   stop(): Promise<void>;
 }
 
-/** Starts `fixture` (a file in test/fixtures) with the register entry for `mode`. */
+/** Starts `fixture` (a file in test/fixtures) with the register entry for `mode`; `cwd` defaults to the package root. */
 export async function startChildApp(
-  fixture: string, mode: 'require' | 'import' | 'none', env: NodeJS.ProcessEnv = {}, nodeFlags: string[] = [],
+  fixture: string, mode: 'require' | 'import' | 'none', env: NodeJS.ProcessEnv = {}, nodeFlags: string[] = [], cwd: string = ROOT,
 ): Promise<ChildApp> {
   const flags = mode === 'require' ? ['--require', join(ROOT, 'dist', 'register.js')]
     : mode === 'import' ? ['--import', join(ROOT, 'dist', 'register.mjs')] : [];
@@ -31,7 +31,7 @@ export async function startChildApp(
   // Start from a clean environment so the developer's OTEL_* or CVD_ACTIVITY_* cannot leak in.
   for (const [k, v] of Object.entries(process.env)) if (!/^(OTEL_|CVD_ACTIVITY_|NODE_OPTIONS$)/.test(k)) clean[k] = v;
   const proc = spawn(process.execPath, [...nodeFlags, ...flags, join(FIXTURES, fixture)], {
-    cwd: ROOT,
+    cwd,
     // A variable given as undefined is removed (to test defaults).
     env: Object.fromEntries(Object.entries({ ...clean, OTEL_BSP_SCHEDULE_DELAY: '100', OTEL_LOG_LEVEL: 'warn', OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json', ...env })
       .filter(([, v]) => v !== undefined)),

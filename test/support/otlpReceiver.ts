@@ -12,9 +12,12 @@ export interface ReceivedSpan {
   name: string;
   kind: number;
   traceId: string;
+  spanId: string;
   statusCode: number;
   attributes: Record<string, unknown>;
   resource: Record<string, unknown>;
+  /** Span events (e.g. the `audit` mirror), attributes flattened. */
+  events: { name: string; attributes: Record<string, unknown> }[];
 }
 
 interface AnyValue {
@@ -80,8 +83,12 @@ export class OtlpReceiver {
     for (const rs of (body.resourceSpans ?? []) as { resource?: { attributes?: never }; scopeSpans?: { spans?: never[] }[] }[]) {
       const resource = decodeAttributes(rs.resource?.attributes);
       for (const ss of rs.scopeSpans ?? []) {
-        for (const s of (ss.spans ?? []) as { name: string; kind: number; traceId: string; status?: { code?: number }; attributes?: never }[]) {
-          this.spans.push({ name: s.name, kind: s.kind, traceId: s.traceId, statusCode: s.status?.code ?? 0, attributes: decodeAttributes(s.attributes), resource });
+        for (const s of (ss.spans ?? []) as { name: string; kind: number; traceId: string; spanId: string; status?: { code?: number }; attributes?: never; events?: { name: string; attributes?: never }[] }[]) {
+          this.spans.push({
+            name: s.name, kind: s.kind, traceId: s.traceId, spanId: s.spanId, statusCode: s.status?.code ?? 0,
+            attributes: decodeAttributes(s.attributes), resource,
+            events: (s.events ?? []).map((e) => ({ name: e.name, attributes: decodeAttributes(e.attributes) })),
+          });
         }
       }
     }
