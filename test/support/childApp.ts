@@ -4,6 +4,8 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export const ROOT = join(__dirname, '..', '..');
@@ -30,10 +32,13 @@ export async function startChildApp(
   const clean: NodeJS.ProcessEnv = {};
   // Start from a clean environment so the developer's OTEL_* or CVD_ACTIVITY_* cannot leak in.
   for (const [k, v] of Object.entries(process.env)) if (!/^(OTEL_|CVD_ACTIVITY_|NODE_OPTIONS$)/.test(k)) clean[k] = v;
+  // Each child spools audit events in a folder of its own (removed when it exits), so no test
+  // drains another test's leftovers from the package's default spool folder.
+  const ownSpool = env.CVD_ACTIVITY_SPOOL_DIR === undefined && !('CVD_ACTIVITY_SPOOL_DIR' in env) ? mkdtempSync(join(tmpdir(), 'cvd-child-spool-')) : null;
   const proc = spawn(process.execPath, [...nodeFlags, ...flags, join(FIXTURES, fixture)], {
     cwd,
     // A variable given as undefined is removed (to test defaults).
-    env: Object.fromEntries(Object.entries({ ...clean, OTEL_BSP_SCHEDULE_DELAY: '100', OTEL_LOG_LEVEL: 'warn', OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json', ...env })
+    env: Object.fromEntries(Object.entries({ ...clean, OTEL_BSP_SCHEDULE_DELAY: '100', OTEL_LOG_LEVEL: 'warn', OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json', ...(ownSpool ? { CVD_ACTIVITY_SPOOL_DIR: ownSpool } : {}), ...env })
       .filter(([, v]) => v !== undefined)),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -42,7 +47,10 @@ export async function startChildApp(
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    proc.on('exit', (code, signal) => resolve({ code, signal })),
+    proc.on('exit', (code, signal) => {
+      if (ownSpool) rmSync(ownSpool, { recursive: true, force: true });
+      resolve({ code, signal });
+    }),
   );
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`fixture ${fixture} did not start: ${err}`)), 20000);
