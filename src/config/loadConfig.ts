@@ -144,6 +144,8 @@ export function loadConfig(options: CvdActivityOptions = {}, context: LoadConfig
   if (problems.length > 0) throw new ConfigError(problems);
 
   const config = merged as unknown as CvdActivityConfig;
+  // Metrics follow traces unless set: no OTLP metrics to a Collector nobody sends spans to.
+  if (!origins.has('metricsExporter') && config.tracesExporter !== 'otlp') config.metricsExporter = 'none';
   // Relative spool folders are relative to the app's working directory at start.
   if (!isAbsolute(config.pipeline.spoolDir)) config.pipeline.spoolDir = resolve(cwd, config.pipeline.spoolDir);
   return config;
