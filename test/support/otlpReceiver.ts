@@ -46,6 +46,8 @@ export class OtlpReceiver {
   readonly raw: Buffer[] = [];
   /** Content-Type of every export request. */
   readonly contentTypes: string[] = [];
+  /** Path of every export request (/v1/traces, /v1/metrics). */
+  readonly paths: string[] = [];
   private server: Server | null = null;
   url = '';
 
@@ -56,6 +58,7 @@ export class OtlpReceiver {
       req.on('end', () => {
         const body = Buffer.concat(chunks);
         this.raw.push(body);
+        this.paths.push(req.url ?? '');
         const type = String(req.headers['content-type']);
         this.contentTypes.push(type);
         if (type.includes('protobuf')) {
@@ -110,6 +113,7 @@ export class OtlpReceiver {
     this.spans.length = 0;
     this.raw.length = 0;
     this.contentTypes.length = 0;
+    this.paths.length = 0;
   }
 
   async stop(): Promise<void> {
