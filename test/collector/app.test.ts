@@ -195,6 +195,10 @@ describe('collector pipeline with the real instrumented app (register.js → ote
     // Kept requests are exactly the server spans span metrics counted.
     expect(sumSamples(body, metric, fate('kept'))).to.equal(sumSamples(body, 'traces_span_metrics_calls_total', { service_name: service, span_kind: 'SPAN_KIND_SERVER' }));
     expect(sampledOut, 'the sampled path left some requests out').to.be.greaterThan(0);
+    // Spans delivered by the exporter: every server and client span, counted before the exit flush read the counters.
+    const spans = sumSamples(body, 'traces_span_metrics_calls_total', { service_name: service });
+    expect(sumSamples(body, 'cvd_activity_spans_total', { service_name: service, cvd_activity_export_outcome: 'delivered' })).to.equal(spans);
+    expect(sumSamples(body, 'cvd_activity_spans_total', { service_name: service, cvd_activity_export_outcome: 'failed' })).to.equal(0);
     // instrumentation-http's own histograms stay off: no per-request metric cost.
     expect(body).not.to.match(/^http_(server|client)_/m);
   });

@@ -10,7 +10,7 @@ import { collectorBinary, freePort, pollUntil, repoRoot, requireCollector, start
 import type { RunningCollector } from '../support/collector';
 import { promqlNames } from '../support/promql';
 import { dashboards, queries } from './grafanaFiles';
-import { ACTIVITY_METRICS } from '../../src/instrumentation/activityMetrics';
+import { postMetrics, requestCounterExport } from '../support/otlpMetrics';
 import { APP_METRICS, SPAN_METRIC_LABELS, SPAN_METRICS } from './spanMetrics';
 
 const SERVICE = 'dashboards-scrape-test';
@@ -32,31 +32,6 @@ function spans(route: string, status: number, n: number): unknown[] {
     ],
     status: status >= 500 ? { code: 2 } : {},
   }));
-}
-
-/** OTLP/JSON of the app's cumulative request counter, one data point per fate. */
-function requestCounter(): unknown {
-  const now = String(BigInt(Date.now()) * 1_000_000n);
-  return {
-    resourceMetrics: [{
-      resource: { attributes: [{ key: 'service.name', value: { stringValue: SERVICE } }] },
-      scopeMetrics: [{
-        scope: { name: 'cvd-activity' },
-        metrics: [{
-          name: ACTIVITY_METRICS.requests,
-          unit: '{request}',
-          sum: {
-            aggregationTemporality: 2, // cumulative, as the SDK's observable counters are
-            isMonotonic: true,
-            dataPoints: (['kept', 'dropped', 'sampled_out'] as const).map((fate, i) => ({
-              attributes: [{ key: ACTIVITY_METRICS.fate, value: { stringValue: fate } }],
-              startTimeUnixNano: now, timeUnixNano: now, asInt: String(10 * (i + 1)),
-            })),
-          },
-        }],
-      }],
-    }],
-  };
 }
 
 /** Metric name → label name → values seen, from a Prometheus text exposition. */
@@ -105,8 +80,7 @@ describe('dashboards: PromQL against metrics scraped from the real Collector', f
     };
     const res = await fetch(`http://127.0.0.1:${http}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     expect(res.status).to.equal(200);
-    const metricsRes = await fetch(`http://127.0.0.1:${http}/v1/metrics`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(requestCounter()) });
-    expect(metricsRes.status).to.equal(200);
+    expect(await postMetrics(`127.0.0.1:${http}`, requestCounterExport(SERVICE, { kept: 10, dropped: 20, sampled_out: 30 }))).to.equal(200);
     scraped = await pollUntil('span metrics of the sent spans', async () => {
       const text = await (await fetch(`http://127.0.0.1:${metrics}/metrics`)).text();
       const e = exposition(text);
