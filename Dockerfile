@@ -1,6 +1,6 @@
 # cvd-activity image for docker-compose.yml: the built package (dist/ and its
 # production dependencies), used by the one-shot `migrate` service and by the
-# demo app, which runs under `node --require cvd-activity/register`.
+# demo (`node dist/cli/main.js demo`), whose API runs under the register hook.
 FROM node:20.20.2-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -16,10 +16,6 @@ WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
-# Until the demo command lands (node dist/cli/main.js demo), the stack runs
-# this small sample app; inside /app, `cvd-activity/register` resolves to this
-# package itself (package self-reference through "exports").
-COPY collector-config/sample-app ./sample-app
 # The audit spool (write-ahead log) lives here; compose mounts a named volume.
 RUN mkdir -p /app/.cvd-activity && chown node:node /app/.cvd-activity
 USER node

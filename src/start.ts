@@ -3,9 +3,13 @@
  * here or in instrumentation/, so moving to SDK 3.x is a contained change.
  */
 import { diag, DiagConsoleLogger, DiagLogLevel } from '@opentelemetry/api';
+import { OTLPMetricExporter as OTLPJsonMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
+import { OTLPMetricExporter as OTLPProtobufMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { OTLPTraceExporter as OTLPJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as OTLPProtobufTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
+import type { Resource } from '@opentelemetry/resources';
+import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { BatchSpanProcessor, ConsoleSpanExporter, ParentBasedSampler } from '@opentelemetry/sdk-trace-base';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -13,6 +17,7 @@ import { ConfigError } from './config/ConfigError';
 import { fallbackConfig, loadConfig } from './config/loadConfig';
 import type { CvdActivityConfig, CvdActivityOptions, LogLevel } from './config/types';
 import { ActivitySpanProcessor } from './instrumentation/ActivitySpanProcessor';
+import { observeActivityCounters } from './instrumentation/activityMetrics';
 import { ClientAddress } from './instrumentation/ClientAddress';
 import { installExitHandlers } from './instrumentation/exitHandlers';
 import { EmitterContextManager } from './instrumentation/EmitterContextManager';
@@ -93,6 +98,26 @@ function exporterProcessor(config: CvdActivityConfig): SpanProcessor | null {
   return new BatchSpanProcessor(new CountingSpanExporter(exporter));
 }
 
+/**
+ * The activity counters as OTLP metrics, on a MeterProvider of our own that is
+ * deliberately NOT registered globally: instrumentation-http then keeps the
+ * no-op meter and records no per-request duration histogram (its cost would
+ * land on every request; span metrics in the Collector give latencies anyway).
+ */
+function activityMetricsParticipant(config: CvdActivityConfig, resource: Resource): LifecycleParticipant | null {
+  if (config.metricsExporter === 'none') return null;
+  const exporter = config.otlpProtocol === 'http/json'
+    ? new OTLPJsonMetricExporter({ url: config.otlpMetricsEndpoint })
+    : new OTLPProtobufMetricExporter({ url: config.otlpMetricsEndpoint });
+  const interval = config.metricsExportIntervalMs;
+  const provider = new MeterProvider({
+    resource,
+    readers: [new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: interval, exportTimeoutMillis: Math.min(interval, 30000) })],
+  });
+  observeActivityCounters(provider.getMeter('cvd-activity'));
+  return { name: 'activity metrics', forceFlush: () => provider.forceFlush(), shutdown: () => provider.shutdown() };
+}
+
 async function settleAll(participants: readonly LifecycleParticipant[], op: 'forceFlush' | 'shutdown'): Promise<void> {
   await Promise.all(participants.map((p) => p[op]().catch((err: unknown) => diag.error(`cvd-activity: ${p.name} ${op} failed`, err))));
 }
@@ -141,6 +166,10 @@ function startSdk(config: CvdActivityConfig, noiseRules: readonly NoiseRule[]): 
   const noise = new NoiseRules(config.noise, noiseRules);
   const activity = new ActivitySpanProcessor(redactor);
   const parts = auditParts(config, buildStartParts);
+  const resource = defaultResource().merge(resourceFromAttributes({ ...config.resourceAttributes, 'service.name': config.serviceName }));
+  const metrics = activityMetricsParticipant(config, resource);
+  // Flushed with the audit participants (after the span processors) and shut down after the SDK.
+  if (metrics) parts.participants.push(metrics);
   const exporter = exporterProcessor(config);
   // Enrichment first (its onEnding runs before anyone's onEnd), the exporter last.
   const processors: SpanProcessor[] = [activity, ...parts.spanProcessors, ...(exporter ? [exporter] : [])];
@@ -150,13 +179,15 @@ function startSdk(config: CvdActivityConfig, noiseRules: readonly NoiseRule[]): 
   // replaces one; startSync() puts ours back after start().
   diag.disable();
   const sdk = new NodeSDK({
-    resource: defaultResource().merge(resourceFromAttributes({ ...config.resourceAttributes, 'service.name': config.serviceName })),
+    resource,
     autoDetectResources: false,
     contextManager: new EmitterContextManager(),
     instrumentations: [createHttpInstrumentation({ redactor, processor: activity })],
     sampler: new ParentBasedSampler({ root: new NoiseSampler(noise, config.noise.sampleRatio) }),
     spanProcessors: processors,
-    // No metrics or logs pipelines: without these, sdk-node builds OTLP ones from env defaults.
+    // No SDK metrics or logs pipelines (without these, sdk-node builds OTLP ones
+    // from env defaults and registers a global MeterProvider, which would turn
+    // on instrumentation-http's per-request histogram). Ours is above.
     metricReaders: [],
     logRecordProcessors: [],
   });

@@ -1,6 +1,6 @@
 // Overhead of activity tracking, side by side in one run: plain node:http;
 // auto-instrumentations-node's register with its defaults; cvd-activity's
-// register. Three interleaved rounds of autocannon per route; the servers
+// register (with and without its OTLP metrics). Three interleaved rounds of autocannon per route; the servers
 // export to a local OTLP sink. Writes its section of bench/RESULTS.md.
 //   node bench/overhead/run.mjs [--duration 5] [--rounds 3] [--connections 50] [--no-ablation]
 // Two reference servers (bench/overhead/variants/, skipped with --no-ablation)
@@ -49,6 +49,9 @@ const VARIANTS = [
   { name: 'plain', execArgv: [] },
   { name: 'auto-instrumentations-node', execArgv: ['--require', require.resolve('@opentelemetry/auto-instrumentations-node/register')] },
   { name: 'cvd-activity', execArgv: ['--require', join(root, 'dist', 'register.js')] },
+  // The activity counters exported as OTLP metrics (on by default) must cost
+  // nothing per request: this row turns them off for comparison.
+  { name: 'cvd-activity, OTEL_METRICS_EXPORTER=none', execArgv: ['--require', join(root, 'dist', 'register.js')], env: { OTEL_METRICS_EXPORTER: 'none' } },
   ...(!process.argv.includes('--no-ablation') ? [
     { name: 'ablation: SDK + instrumentation-http defaults', execArgv: ['--require', join(here, 'variants', 'sdk-http-defaults.js')] },
     { name: 'ablation: SDK + bare emit-patch span', execArgv: ['--require', join(here, 'variants', 'sdk-lean-server-span.js')] },
@@ -63,7 +66,7 @@ function cleanEnv(sinkUrl) {
 
 async function startServer(variant) {
   const sink = await startSink();
-  const child = fork(join(here, 'server.js'), [], { execArgv: variant.execArgv, env: cleanEnv(sink.url), stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const child = fork(join(here, 'server.js'), [], { execArgv: variant.execArgv, env: { ...cleanEnv(sink.url), ...variant.env }, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   const port = await new Promise((resolve, reject) => {
     child.once('message', (m) => resolve(m.port));
     child.once('exit', (code) => reject(new Error(`${variant.name} server exited (${code})`)));

@@ -5,11 +5,11 @@ import { Dashboard, PROMETHEUS, TEMPO, promql, queryVariable, traceql } from './
 export const CALLS = 'traces_span_metrics_calls_total';
 export const DURATION_BUCKET = 'traces_span_metrics_duration_milliseconds_bucket';
 /**
- * PROPOSED, not yet emitted: requests the noise rules dropped or sampled out,
- * which by design produce no span and so no span metric. Needs a counter in
- * the instrumentation (see README "Dashboards and alerts").
+ * The app's own counter of incoming requests by fate (kept | dropped |
+ * sampled_out): OTel `cvd_activity.http.requests` from src/instrumentation/activityMetrics.ts,
+ * passed through the Collector's metrics/app pipeline with a `service_name` label.
  */
-export const NOISE_DROPPED = 'cvd_activity_http_server_noise_dropped_total';
+export const APP_REQUESTS = 'cvd_activity_http_requests_total';
 
 const SEL = 'service_name=~"$service", span_kind="SPAN_KIND_SERVER", http_route=~"$route"';
 const RATE = (filter = '') => `rate(${CALLS}{${SEL}${filter}}[$__rate_interval])`;
@@ -57,14 +57,14 @@ export function apiActivityDashboard(): Record<string, unknown> {
     type: 'timeseries',
     unit: 'percentunit',
     description:
-      'Share of requests the noise rules dropped (health checks, static files, service workers) or sampled out (polling). Those requests export NO span, ' +
-      `so span metrics cannot count them: this panel needs the instrumentation counter ${NOISE_DROPPED} (proposed; label reason). ` +
-      'Until the app exports it, this panel shows "No data".',
+      'Share of incoming requests that the noise rules dropped (health checks, static files, service workers) or sampled out (polling paths). ' +
+      `Those requests export no span, so span metrics cannot see them: the app counts every request itself (${APP_REQUESTS}, label cvd_activity_fate = kept, dropped or sampled_out) ` +
+      'and exports the counts as OTLP metrics (OTEL_METRICS_EXPORTER=otlp, the default with OTLP traces).',
     targets: [
       promql(
-        `sum by (reason) (rate(${NOISE_DROPPED}{service_name=~"$service"}[$__rate_interval])) / ignoring(reason) group_left() ` +
-          `(sum(rate(${NOISE_DROPPED}{service_name=~"$service"}[$__rate_interval])) + sum(rate(${CALLS}{service_name=~"$service", span_kind="SPAN_KIND_SERVER"}[$__rate_interval])))`,
-        '{{reason}}',
+        `sum by (cvd_activity_fate) (rate(${APP_REQUESTS}{service_name=~"$service", cvd_activity_fate!="kept"}[$__rate_interval])) / ignoring(cvd_activity_fate) group_left() ` +
+          `sum(rate(${APP_REQUESTS}{service_name=~"$service"}[$__rate_interval]))`,
+        '{{cvd_activity_fate}}',
       ),
     ],
     fieldConfig: { custom: { stacking: { mode: 'normal' }, fillOpacity: 30 } },

@@ -38,6 +38,9 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): CvdActivity
     tracesExporter: 'otlp',
     otlpTracesEndpoint: 'http://localhost:4318/v1/traces',
     otlpProtocol: 'http/protobuf',
+    metricsExporter: 'otlp',
+    otlpMetricsEndpoint: 'http://localhost:4318/v1/metrics',
+    metricsExportIntervalMs: 60000,
     trustProxy: false,
     noise: {
       dropPaths: [...DEFAULT_DROP_PATHS],

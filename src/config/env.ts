@@ -98,14 +98,14 @@ function parseResourceAttributes(raw: string): Record<string, unknown> {
   return out;
 }
 
-function otlpTracesEndpoint(env: NodeJS.ProcessEnv): EnvValue | null {
-  const traces = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim();
-  if (traces) return { path: ['otlpTracesEndpoint'], source: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', value: traces };
+/** A signal's endpoint: its own variable as is, else the generic one + `/v1/<signal>` (as the OTLP spec says). */
+function otlpEndpoint(env: NodeJS.ProcessEnv, signal: 'traces' | 'metrics'): EnvValue | null {
+  const option = signal === 'traces' ? 'otlpTracesEndpoint' : 'otlpMetricsEndpoint';
+  const variable = `OTEL_EXPORTER_OTLP_${signal.toUpperCase()}_ENDPOINT`;
+  const own = env[variable]?.trim();
+  if (own) return { path: [option], source: variable, value: own };
   const base = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim();
-  if (base) {
-    // The spec: the signal path is appended to the generic endpoint.
-    return { path: ['otlpTracesEndpoint'], source: 'OTEL_EXPORTER_OTLP_ENDPOINT', value: `${base.replace(/\/+$/, '')}/v1/traces` };
-  }
+  if (base) return { path: [option], source: 'OTEL_EXPORTER_OTLP_ENDPOINT', value: `${base.replace(/\/+$/, '')}/v1/${signal}` };
   return null;
 }
 
@@ -141,8 +141,16 @@ export function readOtelEnv(env: NodeJS.ProcessEnv): EnvValue[] {
       ? { source: 'OTEL_EXPORTER_OTLP_PROTOCOL', value: env.OTEL_EXPORTER_OTLP_PROTOCOL.trim().toLowerCase() }
       : null;
   if (protocol) out.push({ path: ['otlpProtocol'], ...protocol });
-  const endpoint = otlpTracesEndpoint(env);
-  if (endpoint) out.push(endpoint);
+  for (const signal of ['traces', 'metrics'] as const) {
+    const endpoint = otlpEndpoint(env, signal);
+    if (endpoint) out.push(endpoint);
+  }
+  if (env.OTEL_METRICS_EXPORTER) {
+    out.push({ path: ['metricsExporter'], source: 'OTEL_METRICS_EXPORTER', value: env.OTEL_METRICS_EXPORTER.trim().toLowerCase() });
+  }
+  if (env.OTEL_METRIC_EXPORT_INTERVAL) {
+    out.push({ path: ['metricsExportIntervalMs'], source: 'OTEL_METRIC_EXPORT_INTERVAL', value: parseValue(env.OTEL_METRIC_EXPORT_INTERVAL, 'number') });
+  }
   if (env.OTEL_RESOURCE_ATTRIBUTES) {
     const attrs = parseResourceAttributes(env.OTEL_RESOURCE_ATTRIBUTES);
     for (const [key, value] of Object.entries(attrs)) {

@@ -141,8 +141,10 @@ function mergeLayers(options: CvdActivityOptions, env: NodeJS.ProcessEnv, cwd: s
 }
 
 /** A validated merge as the typed config; relative spool folders are relative to the app's working directory at start. */
-function finish(merged: Record<string, unknown>, cwd: string): CvdActivityConfig {
+function finish(merged: Record<string, unknown>, origins: Map<string, string>, cwd: string): CvdActivityConfig {
   const config = merged as unknown as CvdActivityConfig;
+  // Metrics follow traces unless set: no OTLP metrics to a Collector nobody sends spans to.
+  if (!origins.has('metricsExporter') && config.tracesExporter !== 'otlp') config.metricsExporter = 'none';
   if (!isAbsolute(config.pipeline.spoolDir)) config.pipeline.spoolDir = resolve(cwd, config.pipeline.spoolDir);
   return config;
 }
@@ -155,7 +157,7 @@ export function loadConfig(options: CvdActivityOptions = {}, context: LoadConfig
   const { merged, origins } = mergeLayers(options, env, cwd, problems);
   problems.push(...toProblems(validate(merged), merged, origins));
   if (problems.length > 0) throw new ConfigError(problems);
-  return finish(merged, cwd);
+  return finish(merged, origins, cwd);
 }
 
 /**
@@ -178,5 +180,5 @@ export function fallbackConfig(options: CvdActivityOptions = {}, context: LoadCo
     if (fallback === undefined) delete parent[path[path.length - 1]];
     else parent[path[path.length - 1]] = fallback;
   }
-  return finish(validate(merged).length === 0 ? merged : defaults, cwd);
+  return validate(merged).length === 0 ? finish(merged, origins, cwd) : finish(defaults, new Map(), cwd);
 }

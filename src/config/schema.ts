@@ -33,6 +33,9 @@ export const configSchema = {
     tracesExporter: str('one of otlp, console, none', { enum: ['otlp', 'console', 'none'] }),
     otlpTracesEndpoint: str('an http:// or https:// URL', { pattern: '^https?://[^\\s]+$' }),
     otlpProtocol: str('one of http/protobuf, http/json (grpc is not supported)', { enum: ['http/protobuf', 'http/json'] }),
+    metricsExporter: str('one of otlp, none', { enum: ['otlp', 'none'] }),
+    otlpMetricsEndpoint: str('an http:// or https:// URL', { pattern: '^https?://[^\\s]+$' }),
+    metricsExportIntervalMs: int('an integer from 100 to 86400000 (ms)', 100, 86400000),
     trustProxy: {
       description: 'false, a hop count (integer 0-32), or a list of CIDRs / addresses such as ["10.0.0.0/8"]',
       anyOf: [
@@ -79,7 +82,8 @@ export const configSchema = {
     shutdownTimeoutMs: int('an integer from 0 to 600000 (ms)', 0, 600000),
   },
   required: [
-    'disabled', 'serviceName', 'resourceAttributes', 'logLevel', 'tracesExporter', 'otlpTracesEndpoint', 'otlpProtocol', 'trustProxy',
+    'disabled', 'serviceName', 'resourceAttributes', 'logLevel', 'tracesExporter', 'otlpTracesEndpoint', 'otlpProtocol',
+    'metricsExporter', 'otlpMetricsEndpoint', 'metricsExportIntervalMs', 'trustProxy',
     'noise', 'redaction', 'audit', 'database', 'pipeline', 'shutdownTimeoutMs',
   ],
 } as const;

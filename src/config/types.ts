@@ -88,6 +88,12 @@ export interface CvdActivityConfig {
   otlpTracesEndpoint: string;
   /** OTLP/HTTP encoding: protobuf (the OTLP default, cheaper to encode) or JSON. */
   otlpProtocol: 'http/protobuf' | 'http/json';
+  /** OTLP metrics of the activity counters (requests kept / dropped / sampled out); defaults to otlp only when traces are otlp. */
+  metricsExporter: 'otlp' | 'none';
+  /** Full URL of the OTLP/HTTP metrics endpoint. */
+  otlpMetricsEndpoint: string;
+  /** How often the activity counters are exported (ms). */
+  metricsExportIntervalMs: number;
   trustProxy: TrustProxy;
   noise: NoiseConfig;
   redaction: RedactionConfig;

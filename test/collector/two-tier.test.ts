@@ -6,8 +6,9 @@
  */
 import { expect } from 'chai';
 import { join } from 'node:path';
+import { postMetrics, requestCounterExport } from '../support/otlpMetrics';
 import {
-  freePort, readSinkSpans, repoRoot, requireCollector, startCollector, tempDir, type RunningCollector, type SinkSpan,
+  freePort, pollUntil, readSinkSpans, sumSamples, repoRoot, requireCollector, startCollector, tempDir, type RunningCollector, type SinkSpan,
 } from '../support/collector';
 import type { TrafficManifest } from './fixtures/traffic';
 import { byTrace, missingSpans, mustKeep, rawSink, sendTraffic, waitForSink } from './traffic';
@@ -19,6 +20,8 @@ describe('collector two-tier (otelcol-lb.yaml → 2 × otelcol.yaml, real Collec
   let files: [string, string];
   let manifest: TrafficManifest;
   let perSampler: [Map<string, SinkSpan[]>, Map<string, SinkSpan[]>];
+  const samplerMetrics: string[] = [];
+  let lbHttp: string;
 
   before(async function () {
     const bin = requireCollector(this);
@@ -34,19 +37,20 @@ describe('collector two-tier (otelcol-lb.yaml → 2 × otelcol.yaml, real Collec
     for (const [i, tempo] of [sinkA, sinkB].entries()) {
       const grpc = `127.0.0.1:${await freePort()}`;
       samplers.push(grpc);
+      samplerMetrics.push(`127.0.0.1:${await freePort()}`);
       collectors.push(await startCollector({
         bin, name: `sampler-${i + 1}`, config: join(repoRoot, 'collector-config/otelcol.yaml'),
         env: {
           OTLP_GRPC_ENDPOINT: grpc,
           OTLP_HTTP_ENDPOINT: `127.0.0.1:${await freePort()}`,
           TEMPO_ENDPOINT: tempo,
-          SPAN_METRICS_PROMETHEUS_ENDPOINT: `127.0.0.1:${await freePort()}`,
+          SPAN_METRICS_PROMETHEUS_ENDPOINT: samplerMetrics[i]!,
           SPAN_METRICS_FLUSH_INTERVAL: '1s',
           TAIL_SAMPLING_DECISION_WAIT: '5s', // spans of a trace arrive up to ~0.5 s apart; room for a loaded machine
         },
       }));
     }
-    const lbHttp = `127.0.0.1:${await freePort()}`;
+    lbHttp = `127.0.0.1:${await freePort()}`;
     collectors.push(await startCollector({
       bin, name: 'load-balancer', config: join(repoRoot, 'collector-config/otelcol-lb.yaml'),
       env: {
@@ -95,5 +99,24 @@ describe('collector two-tier (otelcol-lb.yaml → 2 × otelcol.yaml, real Collec
   it('redacts in the sampling tier too', () => {
     const raw = rawSink(files);
     for (const secret of manifest.secrets) expect(raw.includes(secret), secret).to.equal(false);
+  });
+
+  it("routes each service's app metrics to one sampling Collector, whole", async () => {
+    // Cumulative counters of one service must be exposed by one endpoint, never split.
+    const services = Array.from({ length: 8 }, (_, i) => `cvd-two-tier-metrics-${i}-${process.pid}`);
+    for (const [i, service] of services.entries()) {
+      expect(await postMetrics(lbHttp, requestCounterExport(service, { kept: 100 + i, dropped: 10 + i, sampled_out: i }))).to.equal(200);
+    }
+    const scrape = () => Promise.all(samplerMetrics.map(async (m) => (await fetch(`http://${m}/metrics`)).text()));
+    const texts = await pollUntil('every service counter on a sampling Collector', async () => {
+      const t = await scrape();
+      return services.every((s) => t.some((x) => x.includes(`service_name="${s}"`))) ? t : undefined;
+    }, 60_000, 500);
+    for (const [i, service] of services.entries()) {
+      const holders = texts.filter((t) => t.includes(`service_name="${service}"`));
+      expect(holders, `${service} exposed by`).to.have.length(1);
+      expect(sumSamples(holders[0]!, 'cvd_activity_http_requests_total', { service_name: service, cvd_activity_fate: 'kept' })).to.equal(100 + i);
+      expect(sumSamples(holders[0]!, 'cvd_activity_http_requests_total', { service_name: service })).to.equal(110 + 3 * i);
+    }
   });
 });

@@ -75,7 +75,21 @@ describe('docker-compose.yml', () => {
     expect(Object.keys(base.services)).to.include.members(['postgres', 'migrate', 'collector', 'tempo', 'prometheus', 'grafana', 'demo']);
     expect(base.services.collector!.image).to.equal('otel/opentelemetry-collector-contrib:0.161.0');
     expect(base.services.migrate!.command).to.deep.equal(['node', 'dist/cli/main.js', 'migrate']);
-    expect(base.services.demo!.command!.join(' ')).to.include('--require cvd-activity/register');
+    // `cvd-activity demo` runs the demo API as `node --require <package>/dist/register.js dist/demo/server.js`.
+    expect(base.services.demo!.command!.slice(0, 3)).to.deep.equal(['node', 'dist/cli/main.js', 'demo']);
+    expect(base.services.demo!.environment).to.include({ CVD_DEMO_HOST: '0.0.0.0', CVD_ACTIVITY_DATABASE_URL: 'postgres://cvd:cvd@postgres:5432/cvd' });
+  });
+
+  it("lets Grafana read the audit trail only as the migration's SELECT-only role", () => {
+    const datasources = readFileSync(join(root, 'dashboards/provisioning/datasources/cvd-activity.yaml'), 'utf8');
+    expect(datasources).to.match(/user: cvd_activity_reader/);
+    const reader = base.services['reader-login']!;
+    expect(reader.command!.join(' ')).to.include("ALTER ROLE cvd_activity_reader LOGIN PASSWORD :'pw'");
+    // The same password on both sides, and Grafana starts only once the role can log in.
+    expect(reader.environment!.CVD_POSTGRES_READER_PASSWORD).to.equal(base.services.grafana!.environment!.CVD_POSTGRES_READER_PASSWORD);
+    expect(base.services.grafana!.environment).to.not.have.property('CVD_POSTGRES_PASSWORD');
+    expect(base.services.grafana!.depends_on).to.deep.include({ 'reader-login': { condition: 'service_completed_successfully' } });
+    expect(reader.depends_on).to.deep.include({ migrate: { condition: 'service_completed_successfully' } });
   });
 
   it('pins every image to a version (no latest, no bare names)', () => {
@@ -90,8 +104,8 @@ describe('docker-compose.yml', () => {
 
   it('gives every long-running service a healthcheck, and every dependency a condition', () => {
     // The contrib Collector image has no shell or HTTP client to probe with;
-    // migrate is a one-shot job that dependents wait to complete.
-    const noHealthcheck = new Set(['collector', 'migrate']);
+    // migrate and reader-login are one-shot jobs that dependents wait to complete.
+    const noHealthcheck = new Set(['collector', 'migrate', 'reader-login']);
     for (const [name, service] of Object.entries(base.services)) {
       if (!noHealthcheck.has(name)) expect(service.healthcheck, `${name} healthcheck`).to.be.an('object');
       for (const [dep, spec] of Object.entries(service.depends_on ?? {})) {

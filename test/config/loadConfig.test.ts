@@ -76,6 +76,20 @@ describe('config/loadConfig', () => {
     expect(config.tracesExporter).to.equal('console');
   });
 
+  it('exports metrics where traces go, unless told otherwise', () => {
+    const base = loadConfig({}, { env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' } });
+    expect(base).to.include({ metricsExporter: 'otlp', otlpMetricsEndpoint: 'http://collector:4318/v1/metrics', metricsExportIntervalMs: 60000 });
+    const own = loadConfig({}, { env: { OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: 'http://m:9/x', OTEL_METRIC_EXPORT_INTERVAL: '1500' } });
+    expect(own).to.include({ otlpMetricsEndpoint: 'http://m:9/x', metricsExportIntervalMs: 1500 });
+    // No OTLP traces: no OTLP metrics either, unless asked for.
+    expect(loadConfig({}, { env: { OTEL_TRACES_EXPORTER: 'console' } }).metricsExporter).to.equal('none');
+    expect(loadConfig({}, { env: { OTEL_TRACES_EXPORTER: 'none', OTEL_METRICS_EXPORTER: 'OTLP' } }).metricsExporter).to.equal('otlp');
+    expect(loadConfig({}, { env: { OTEL_METRICS_EXPORTER: 'none' } }).metricsExporter).to.equal('none');
+    const err = failure(() => loadConfig({}, { env: { OTEL_METRICS_EXPORTER: 'prometheus', OTEL_METRIC_EXPORT_INTERVAL: 'soon' } }));
+    expect(err.message).to.include('metricsExporter (from env OTEL_METRICS_EXPORTER) is "prometheus": allowed one of otlp, none');
+    expect(err.message).to.include('metricsExportIntervalMs (from env OTEL_METRIC_EXPORT_INTERVAL)');
+  });
+
   it('reports every bad value in one line, naming key, source variable, value and what is allowed', () => {
     const err = failure(() =>
       loadConfig({ audit: { mirror: 'pigeon' as never } }, {

@@ -1,14 +1,17 @@
 // The API dashboard's PromQL against what the real Collector exposes: start
 // the built binary with collector-config/otelcol.yaml, send it server spans
-// over OTLP/HTTP, scrape its span-metrics endpoint, and require every metric,
-// label and literal label value the dashboards use to be there.
+// and the app's request counters (as cvd-activity exports them; the real app
+// does so in test/collector/app.test.ts) over OTLP/HTTP, scrape its
+// Prometheus endpoint, and require every metric, label and literal label
+// value the dashboards use to be there.
 import { expect } from 'chai';
 import { join } from 'node:path';
 import { collectorBinary, freePort, pollUntil, repoRoot, requireCollector, startCollector } from '../support/collector';
 import type { RunningCollector } from '../support/collector';
 import { promqlNames } from '../support/promql';
 import { dashboards, queries } from './grafanaFiles';
-import { PROPOSED_METRICS, SPAN_METRIC_LABELS, SPAN_METRICS } from './spanMetrics';
+import { postMetrics, requestCounterExport } from '../support/otlpMetrics';
+import { APP_METRICS, SPAN_METRIC_LABELS, SPAN_METRICS } from './spanMetrics';
 
 const SERVICE = 'dashboards-scrape-test';
 
@@ -77,11 +80,13 @@ describe('dashboards: PromQL against metrics scraped from the real Collector', f
     };
     const res = await fetch(`http://127.0.0.1:${http}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     expect(res.status).to.equal(200);
+    expect(await postMetrics(`127.0.0.1:${http}`, requestCounterExport(SERVICE, { kept: 10, dropped: 20, sampled_out: 30 }))).to.equal(200);
     scraped = await pollUntil('span metrics of the sent spans', async () => {
       const text = await (await fetch(`http://127.0.0.1:${metrics}/metrics`)).text();
       const e = exposition(text);
       const errors = e.get('traces_span_metrics_calls_total')?.get('status_code');
-      return errors?.has('STATUS_CODE_ERROR') && e.has('traces_span_metrics_duration_milliseconds_bucket') ? e : undefined;
+      const appMetrics = [...APP_METRICS.keys()].every((m) => e.has(m));
+      return errors?.has('STATUS_CODE_ERROR') && e.has('traces_span_metrics_duration_milliseconds_bucket') && appMetrics ? e : undefined;
     }, 60_000, 500);
   });
 
@@ -95,15 +100,24 @@ describe('dashboards: PromQL against metrics scraped from the real Collector', f
     for (const l of SPAN_METRIC_LABELS) if (!['le', 'job', 'instance'].includes(l)) expect(labels.has(l), `label ${l}`).to.equal(true);
   });
 
+  it("exposes the app's request counter under the name and labels the dashboards use", () => {
+    for (const [m, labels] of APP_METRICS) {
+      expect(scraped.has(m), `${m} scraped`).to.equal(true);
+      // job and instance depend on the resource's service.* attributes and the scrape, not on us.
+      for (const l of labels) if (!['job', 'instance'].includes(l)) expect(scraped.get(m)!.has(l), `${m} label ${l}`).to.equal(true);
+    }
+    expect([...scraped.get('cvd_activity_http_requests_total')!.get('cvd_activity_fate')!].sort()).to.deep.equal(['dropped', 'kept', 'sampled_out']);
+    expect([...scraped.get('cvd_activity_http_requests_total')!.get('service_name')!]).to.deep.equal([SERVICE]);
+  });
+
   it('has every metric, label and literal label value each PromQL query uses', () => {
     for (const [file, d] of dashboards()) {
       for (const q of queries(file, d).filter((x) => x.datasourceUid === 'prometheus')) {
         const { metrics, labels } = promqlNames(q.target.expr);
-        const real = [...metrics].filter((m) => !PROPOSED_METRICS.has(m));
+        const real = [...metrics];
         for (const m of real) expect(scraped.has(m), `${file}: "${q.panel}" uses ${m}`).to.equal(true);
         const have = new Set(['job', 'instance', ...real.flatMap((m) => [...scraped.get(m)!.keys()])]);
-        const proposed = [...metrics].flatMap((m) => [...(PROPOSED_METRICS.get(m) ?? [])]);
-        for (const l of labels) expect(have.has(l) || proposed.includes(l), `${file}: "${q.panel}" uses label ${l}`).to.equal(true);
+        for (const l of labels) expect(have.has(l), `${file}: "${q.panel}" uses label ${l}`).to.equal(true);
         for (const [, label, value] of q.target.expr.matchAll(/([a-z_]+)="([^"$]+)"/g)) {
           const seen = real.some((m) => scraped.get(m)!.get(label!)?.has(value!));
           expect(seen, `${file}: "${q.panel}" matches ${label}="${value}", a value the Collector never emits`).to.equal(true);

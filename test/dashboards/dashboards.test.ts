@@ -10,7 +10,7 @@ import { withPanelTables } from '../../dashboards/generator/readme';
 import { ALERT_RULES } from '../../src/alerts/rules';
 import { promqlNames } from '../support/promql';
 import { alertingProvisioning, dashboards, provisionedDatasources, queries, referencedUids, ROOT } from './grafanaFiles';
-import { PROPOSED_METRICS, SPAN_METRIC_LABELS, SPAN_METRICS } from './spanMetrics';
+import { APP_METRICS, SPAN_METRIC_LABELS, SPAN_METRICS } from './spanMetrics';
 
 describe('dashboards: files and provisioning', () => {
   const all = dashboards();
@@ -77,20 +77,16 @@ describe('dashboards: files and provisioning', () => {
     }
   });
 
-  it('names only span-metrics metrics and labels in PromQL (proposed metrics flagged in their panel)', () => {
+  it('names only span-metrics and app metrics and their labels in PromQL', () => {
     let checked = 0;
     for (const [file, d] of all) {
       for (const q of queries(file, d).filter((x) => x.datasourceUid === 'prometheus')) {
         const { metrics, labels } = promqlNames(q.target.expr);
         expect(metrics.size, `${file}: "${q.panel}" names a metric`).to.be.greaterThan(0);
         for (const m of metrics) {
-          if (PROPOSED_METRICS.has(m)) {
-            expect(q.panelJson?.description, `${file}: "${q.panel}" must say ${m} is not emitted yet`).to.include(m);
-            continue;
-          }
-          expect(SPAN_METRICS.has(m), `${file}: "${q.panel}" uses ${m}, which span_metrics does not emit`).to.equal(true);
+          expect(SPAN_METRICS.has(m) || APP_METRICS.has(m), `${file}: "${q.panel}" uses ${m}, which neither span_metrics nor the app emits`).to.equal(true);
         }
-        const allowed = new Set([...SPAN_METRIC_LABELS, ...[...metrics].flatMap((m) => [...(PROPOSED_METRICS.get(m) ?? [])])]);
+        const allowed = new Set([...SPAN_METRIC_LABELS, ...[...metrics].flatMap((m) => [...(APP_METRICS.get(m) ?? [])])]);
         for (const l of labels) expect(allowed.has(l), `${file}: "${q.panel}" uses label ${l}`).to.equal(true);
         checked += 1;
       }

@@ -20,9 +20,10 @@ export const SPAN_METRIC_LABELS = new Set([
 ]);
 
 /**
- * Metrics a panel uses that the app does NOT emit yet, each with the reason;
- * a panel using one must say so in its description.
+ * Metrics the app itself exports over OTLP (src/instrumentation/activityMetrics.ts),
+ * passed by the Collector's metrics/app pipeline to the same Prometheus
+ * endpoint, with their labels (`service_name` is added by the Collector).
  */
-export const PROPOSED_METRICS = new Map([
-  ['cvd_activity_http_server_noise_dropped_total', new Set(['service_name', 'reason'])],
+export const APP_METRICS = new Map([
+  ['cvd_activity_http_requests_total', new Set(['service_name', 'cvd_activity_fate', 'job', 'instance'])],
 ]);

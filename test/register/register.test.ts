@@ -81,6 +81,29 @@ describe('register', function () {
     expect(bytes).to.not.include('PROTO-SECRET-7').and.not.include('PROTO-SECRET-8');
   });
 
+  it('exports the request counters as OTLP metrics where spans go, and none with OTEL_METRICS_EXPORTER=none', async () => {
+    const metricsUrl = receiver.url.replace(/\/v1\/traces$/, '/v1/metrics');
+    const on = await launch('cjs-app.js', 'require', { ...noTimerExport, OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: metricsUrl, OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: undefined });
+    await (await fetch(`${on.base}/api/devices`)).text();
+    await (await fetch(`${on.base}/healthz`)).text();
+    on.proc.kill('SIGTERM');
+    await on.exited;
+    // The exit flush exported the counters once (the interval, 60 s, never came).
+    expect(receiver.paths.filter((p) => p === '/v1/metrics')).to.have.length(1);
+    const metrics = receiver.raw[receiver.paths.indexOf('/v1/metrics')]!.toString('utf8');
+    expect(metrics).to.include('cvd_activity.http.requests').and.include('cvd_activity.fate').and.include('dropped');
+    // instrumentation-http's per-request histograms stay off.
+    expect(metrics).to.not.include('http.server');
+
+    receiver.reset();
+    const off = await launch('cjs-app.js', 'require', { ...noTimerExport, OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: metricsUrl, OTEL_METRICS_EXPORTER: 'none' });
+    await (await fetch(`${off.base}/api/devices`)).text();
+    off.proc.kill('SIGTERM');
+    await off.exited;
+    expect(receiver.serverSpans('/api/devices')).to.have.length(1);
+    expect(receiver.paths).to.not.include('/v1/metrics');
+  });
+
   it('ends an app with no SIGTERM handler by SIGTERM, after flushing its spans', async () => {
     const app = await launch('cjs-app.js', 'require', noTimerExport);
     await (await fetch(`${app.base}/api/devices`)).text();

@@ -155,6 +155,8 @@ export function tempDir(prefix: string): { path: string; remove(): void } {
 export interface SinkSpan {
   traceId: string;
   spanId: string;
+  /** Empty for a trace's root span. */
+  parentSpanId: string;
   name: string;
   serviceName: string;
   attributes: Record<string, unknown>;
@@ -183,7 +185,7 @@ export function readSinkSpans(file: string): SinkSpan[] {
   const spans: SinkSpan[] = [];
   for (const line of readFileSync(file, 'utf8').split('\n')) {
     if (!line.trim()) continue;
-    const data = JSON.parse(line) as { resourceSpans?: { resource?: { attributes?: OtlpKeyValue[] }; scopeSpans?: { spans?: { traceId: string; spanId: string; name: string; attributes?: OtlpKeyValue[]; events?: { name: string; attributes?: OtlpKeyValue[] }[] }[] }[] }[] };
+    const data = JSON.parse(line) as { resourceSpans?: { resource?: { attributes?: OtlpKeyValue[] }; scopeSpans?: { spans?: { traceId: string; spanId: string; parentSpanId?: string; name: string; attributes?: OtlpKeyValue[]; events?: { name: string; attributes?: OtlpKeyValue[] }[] }[] }[] }[] };
     for (const rs of data.resourceSpans ?? []) {
       const serviceName = String(attributeMap(rs.resource?.attributes)['service.name'] ?? '');
       for (const ss of rs.scopeSpans ?? []) {
@@ -191,6 +193,7 @@ export function readSinkSpans(file: string): SinkSpan[] {
           spans.push({
             traceId: s.traceId,
             spanId: s.spanId,
+            parentSpanId: s.parentSpanId ?? '',
             name: s.name,
             serviceName,
             attributes: attributeMap(s.attributes),

@@ -49,6 +49,8 @@ export class OtlpReceiver {
   readonly raw: Buffer[] = [];
   /** Content-Type of every export request. */
   readonly contentTypes: string[] = [];
+  /** Path of every export request (/v1/traces, /v1/metrics). */
+  readonly paths: string[] = [];
   private server: Server | null = null;
   url = '';
 
@@ -59,6 +61,7 @@ export class OtlpReceiver {
       req.on('end', () => {
         const body = Buffer.concat(chunks);
         this.raw.push(body);
+        this.paths.push(req.url ?? '');
         const type = String(req.headers['content-type']);
         this.contentTypes.push(type);
         if (type.includes('protobuf')) {
@@ -117,6 +120,7 @@ export class OtlpReceiver {
     this.spans.length = 0;
     this.raw.length = 0;
     this.contentTypes.length = 0;
+    this.paths.length = 0;
   }
 
   async stop(): Promise<void> {
