@@ -19,13 +19,17 @@ export interface DemoOptions {
   /** Schema of the audit tables. */
   schema: string;
   seed: number;
-  /** postgres:// URL to use instead of the environment's or the embedded server. */
-  databaseUrl?: string;
+  /**
+   * The configured PostgreSQL (the CLI resolves it: --database-url,
+   * CVD_ACTIVITY_DATABASE_URL, DATABASE_URL; `url` undefined = the PG*
+   * variables); absent = the embedded server under .cvd-activity/.
+   */
+  database?: { url?: string };
   /** Write-ahead spool of the demo API (default .cvd-activity/demo-spool/<schema>). */
   spoolDir?: string;
   /** Port of the embedded server. */
   pgPort?: number;
-  /** Environment the demo reads (CVD_ACTIVITY_DATABASE_URL, DATABASE_URL, PGHOST, OTEL_EXPORTER_OTLP_ENDPOINT). */
+  /** Environment handed to the demo API (OTEL_EXPORTER_OTLP_ENDPOINT decides whether traces are sent). */
   env?: NodeJS.ProcessEnv;
   /** Progress lines (the CLI prints them on stderr). */
   onProgress?: (line: string) => void;
@@ -71,8 +75,8 @@ export async function runDemo(options: DemoOptions, trail: DemoTrail): Promise<D
   const env = options.env ?? process.env;
   const progress = options.onProgress ?? (() => {});
   let embedded: EmbeddedDemoDatabase | undefined;
-  let url = options.databaseUrl ?? env.CVD_ACTIVITY_DATABASE_URL ?? (/^postgres(ql)?:/.test(env.DATABASE_URL ?? '') ? env.DATABASE_URL : undefined);
-  if (!url && !env.PGHOST) {
+  let url = options.database?.url;
+  if (!options.database) {
     progress(`starting the embedded PostgreSQL (.cvd-activity/demo-pg, port ${options.pgPort ?? 54329})…`);
     embedded = await startDemoDatabase({ port: options.pgPort, onLog: options.onLog });
     url = embedded.url;
