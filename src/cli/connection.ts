@@ -66,7 +66,7 @@ export function resolveConnection(flags: { databaseUrl?: string; schema?: string
     // A schema set by flag or configuration wins; else the one the demo last wrote to.
     const configured = flags.schema || sources.configuredSchema();
     const schema = configured !== DEFAULT_SCHEMA ? configured : demo.schema;
-    return { ...urlConnection(demo.url, schema, 'demo'), prepare: () => sources.startDemo(demo) };
+    return { ...urlConnection(demo.url, schema, 'demo'), prepare: () => sources.startDemo({ ...demo, schema }) };
   }
   return { config: BASE, target: pgTarget(), schema: configuredSchema(), source: 'default' };
 }

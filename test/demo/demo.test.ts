@@ -200,6 +200,15 @@ describe('cvd-activity demo (end to end)', function () {
       expect(json.code, json.stderr).to.equal(0);
       const [latest] = JSON.parse(json.stdout);
       expect(latest).to.deep.include({ action: 'VIEW_ACTIVITY_MONITOR', category: 'monitoring', details: { view: 'audit query --action LOGIN_FAILED' } });
+
+      // Exit codes survive the embedded server's exit hook: 1 for firing alerts, 3 for a missing schema.
+      const alerts = await runCli(['alerts', 'check'], { cwd, env });
+      expect(alerts.code, alerts.stderr).to.equal(1);
+      expect(alerts.stderr).to.match(/alerts firing: failed-logins \(critical\)/);
+      const missing = await runCli(['--schema', 'nope', 'audit', 'verify'], { cwd, env });
+      expect(missing.code, missing.stderr).to.equal(3);
+      expect(missing.stderr).to.include('schema nope)').and.include('schema "nope" at 127.0.0.1:');
+      expect(await portOpen(Number(port)), 'stopped after a failing command too').to.equal(false);
     });
   });
 
