@@ -10,7 +10,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
 import pg from 'pg';
-import { createAuditRecorder } from '../audit/index';
 import type { ActorOverride, RecordFields } from '../audit/index';
 import type { AuditEvent, AuditSink } from '../audit/types';
 import { defaultConfig } from '../config/defaults';
@@ -71,6 +70,10 @@ class StoreWriterSink implements AuditSink {
 
 /** Builds events with the catalog (strict: a wrong field is a bug of ours and throws) into `sink`. */
 export function recordCliEvents(events: readonly CliAuditEvent[], sink: AuditSink): void {
+  // Loaded on first use: the catalog (and @opentelemetry/api) costs start-up time that
+  // commands which record nothing (--help, verify, migrate) should not pay.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { createAuditRecorder } = require('../audit/index') as typeof import('../audit/index');
   const config = defaultConfig();
   const recorder = createAuditRecorder({
     config: { serviceName: 'cvd-activity-cli', audit: { ...config.audit, strict: true, mirror: 'none' }, redaction: config.redaction },

@@ -107,6 +107,11 @@ export async function runDemo(options: DemoOptions, trail: DemoTrail): Promise<D
         OTEL_TRACES_EXPORTER: endpoint ? (env.OTEL_TRACES_EXPORTER ?? 'otlp') : 'none',
       },
     });
+    // Ctrl-C: the API gets SIGTERM at once (it flushes what it recorded; what cannot be stored
+    // waits in its spool for the next run), also when the embedded server's exit hook ends
+    // this process right after the signal.
+    const running = server;
+    options.signal?.addEventListener('abort', () => running.terminate(), { once: true });
     const baseUrl = await server.start();
     progress(`demo API listening on ${baseUrl} (instrumented with --require cvd-activity/register)`);
     const simulator = await simulate({
