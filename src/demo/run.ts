@@ -5,8 +5,7 @@
  * from the database. What touches the store and the alert rules is passed in
  * (`DemoTrail`), so this room keeps to the public API of the package.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { demoStateDir, startDemoDatabase, writeDemoInfo, type EmbeddedDemoDatabase } from './database';
 import { type ActivityStats, DemoServerProcess } from './DemoServerProcess';
@@ -82,12 +81,16 @@ export async function runDemo(options: DemoOptions, trail: DemoTrail): Promise<D
     url = embedded.url;
     progress(embedded.reused ? 'reusing the embedded PostgreSQL from an earlier run' : 'initialised a new embedded PostgreSQL');
   }
-  const scratch = mkdtempSync(join(tmpdir(), 'cvd-demo-'));
+  let scratch: string | undefined;
   let server: DemoServerProcess | undefined;
   try {
     progress(`migrating schema ${options.schema}…`);
     await trail.migrate(url, options.schema);
     if (embedded) writeDemoInfo({ url: embedded.url, port: embedded.port, dataDir: embedded.dataDir, schema: options.schema });
+    // Under the demo's state folder, not /tmp: a run ended by Ctrl-C (the embedded server's exit
+    // hook ends the process before this function's cleanup) leaves nothing outside .cvd-activity.
+    mkdirSync(demoStateDir(), { recursive: true });
+    scratch = mkdtempSync(join(demoStateDir(), 'run-'));
 
     const endpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? env.OTEL_EXPORTER_OTLP_ENDPOINT ?? null;
     server = new DemoServerProcess({
@@ -137,7 +140,7 @@ export async function runDemo(options: DemoOptions, trail: DemoTrail): Promise<D
     };
   } finally {
     await server?.stop(5000);
-    rmSync(scratch, { recursive: true, force: true });
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
     await embedded?.stop();
   }
 }

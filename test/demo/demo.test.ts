@@ -213,14 +213,18 @@ describe('cvd-activity demo (end to end)', function () {
   });
 
   it('fails with one clear line: exit 2 for a bad flag, 3 for an unreachable database', async () => {
-    const cwd = tmpdir();
-    const bad = await runCli(['demo', '--duration', 'soon'], { cwd, env: cleanEnv() });
-    expect(bad.code).to.equal(2);
-    expect(bad.stderr.trim().split('\n')).to.have.length(1);
-    expect(bad.stderr).to.match(/--duration must be a whole number from 1 to 3600, got "soon"/);
-    const down = await runCli(['demo', '--duration', '1', '--database-url', 'postgres://nobody:secret@127.0.0.1:9/none'], { cwd, env: cleanEnv() });
-    expect(down.code).to.equal(3);
-    expect(down.stderr.trim().split('\n').pop()).to.match(/^cvd-activity: demo: cannot connect to PostgreSQL at postgres:\/\/nobody:\*\*\*@127\.0\.0\.1:9\/none/);
-    expect(down.stderr).to.not.match(/\n\s+at |secret/);
+    const cwd = mkdtempSync(join(tmpdir(), 'cvd-demo-fail-'));
+    try {
+      const bad = await runCli(['demo', '--duration', 'soon'], { cwd, env: cleanEnv() });
+      expect(bad.code).to.equal(2);
+      expect(bad.stderr.trim().split('\n')).to.have.length(1);
+      expect(bad.stderr).to.match(/--duration must be a whole number from 1 to 3600, got "soon"/);
+      const down = await runCli(['demo', '--duration', '1', '--database-url', 'postgres://nobody:secret@127.0.0.1:9/none'], { cwd, env: cleanEnv() });
+      expect(down.code).to.equal(3);
+      expect(down.stderr.trim().split('\n').pop()).to.match(/^cvd-activity: demo: cannot connect to PostgreSQL at postgres:\/\/nobody:\*\*\*@127\.0\.0\.1:9\/none/);
+      expect(down.stderr).to.not.match(/\n\s+at |secret/);
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
   });
 });
