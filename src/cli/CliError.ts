@@ -1,6 +1,6 @@
 /** Errors the CLI reports as one line on stderr, with a documented exit code. */
 
-/** Exit codes of `cvd-activity` (docs/audit-trail.md, "Exit codes"). */
+/** Exit codes of `cvd-activity` (README.md, "The `cvd-activity` command"; the top-level --help repeats them). */
 export const EXIT = {
   /** Done; for checks: everything intact / no alert. */
   OK: 0,

@@ -1,76 +1,94 @@
 /**
  * The CLI's own audit events: reading the trail is itself audited
- * (VIEW_USER_ACTIVITY, or DATA_EXPORT for json/csv exports). The recorder is
- * injectable; the default writes through the store's writer on the stream
- * `cli@<host>`, shared by all CLI runs on a host (its head lock serializes them).
- * Interim: the lead routes this through the audit catalog after merging.
+ * (VIEW_USER_ACTIVITY / VIEW_ACTIVITY_MONITOR, DATA_EXPORT for json/csv
+ * exports) and `alerts check --record` stores SECURITY_ALERTs. They go through
+ * the audit catalog (createAuditRecorder, strict: category, severity and schema
+ * come from the one source of truth) into a sink that writes through the
+ * store's writer on the stream `cli@<host>`, shared by all CLI runs on a host
+ * (its head lock serializes them). `flush` resolves once they are committed.
  */
 import { randomBytes } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
 import pg from 'pg';
-import { v7 as uuidv7 } from 'uuid';
+import type { ActorOverride, RecordFields } from '../audit/index';
+import type { AuditEvent, AuditSink } from '../audit/types';
+import { defaultConfig } from '../config/defaults';
 import { createPgAuditWriter } from '../store/index';
-import type { AuditRecord } from '../store/index';
 import type { CliConnection } from './connection';
 
-/** What the CLI did that must be audited. */
-export interface CliAuditEvent {
-  action: 'VIEW_USER_ACTIVITY' | 'DATA_EXPORT';
-  severity: 'medium' | 'high';
-  resourceType: string;
-  resourceId: string | null;
-  details: Record<string, unknown>;
-  affectedRecords: number;
+/** Actions the CLI records about itself. */
+export type CliAction = 'VIEW_USER_ACTIVITY' | 'VIEW_ACTIVITY_MONITOR' | 'DATA_EXPORT' | 'SECURITY_ALERT';
+
+/** One CLI audit event: an action and its `record()` fields (typed by the catalog). */
+export type CliAuditEvent = { [A in CliAction]: { action: A; fields: RecordFields<A> } }[CliAction];
+
+/** Stores CLI audit events durably (all or none) before the command shows anything; throws if it cannot. */
+export type CliAuditRecorder = (events: readonly CliAuditEvent[], conn: CliConnection) => Promise<void>;
+
+/** The operating-system user running the CLI: the actor of its reads. */
+export function cliActor(): ActorOverride {
+  let name: string;
+  try {
+    name = userInfo().username;
+  } catch {
+    name = 'unknown';
+  }
+  return { id: `os:${name}`, type: 'user' };
 }
 
-/** Stores one CLI audit event durably before the command shows anything; throws if it cannot. */
-export type CliAuditRecorder = (event: CliAuditEvent, conn: CliConnection) => Promise<void>;
+/** An AuditSink that writes through the store's writer: enqueue collects, forceFlush commits one batch. */
+class StoreWriterSink implements AuditSink {
+  private pending: AuditEvent[] = [];
+  private readonly pool: pg.Pool;
+  private readonly writer: ReturnType<typeof createPgAuditWriter>;
 
-function osUser(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return process.env.USER ?? 'unknown';
+  constructor(conn: CliConnection) {
+    this.pool = new pg.Pool({ ...conn.config, max: 1 });
+    this.pool.on('error', () => {}); // an idle connection dropping surfaces in the next query
+    // CLI events carry no personal data, so their chain rows hold no HMAC and the key is never used.
+    this.writer = createPgAuditWriter({ pool: this.pool, schema: conn.schema, streamId: `cli@${hostname()}`, piiKey: randomBytes(32) });
+  }
+
+  enqueue(event: AuditEvent): void {
+    this.pending.push(event);
+  }
+
+  async forceFlush(): Promise<void> {
+    const batch = this.pending.splice(0);
+    if (batch.length > 0) await this.writer.writeBatch(batch);
+  }
+
+  async shutdown(): Promise<void> {
+    try {
+      await this.forceFlush();
+    } finally {
+      await this.writer.close().catch(() => {});
+      await this.pool.end().catch(() => {});
+    }
   }
 }
 
-/** The AuditRecord of a CLI event. */
-export function cliAuditRecord(event: CliAuditEvent, now = new Date()): AuditRecord {
-  return {
-    v: 1,
-    eventId: uuidv7(),
-    occurredAt: now.toISOString(),
-    action: event.action,
-    category: 'audit',
-    severity: event.severity,
-    outcome: 'success',
-    reason: null,
-    actor: { id: `os:${osUser()}`, roles: [], sessionId: null, type: 'user' },
-    resourceType: event.resourceType,
-    resourceId: event.resourceId,
-    details: { ...event.details, tool: 'cvd-activity', host: hostname() },
-    oldValue: null,
-    newValue: null,
-    affectedRecords: event.affectedRecords,
-    personal: { clientAddress: null, userAgent: null, fields: {} },
-    traceId: null,
-    spanId: null,
-    serviceName: 'cvd-activity-cli',
-    schemaValid: true,
-    schemaErrors: [],
-  };
+/** Builds events with the catalog (strict: a wrong field is a bug of ours and throws) into `sink`. */
+export function recordCliEvents(events: readonly CliAuditEvent[], sink: AuditSink): void {
+  // Loaded on first use: the catalog (and @opentelemetry/api) costs start-up time that
+  // commands which record nothing (--help, verify, migrate) should not pay.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { createAuditRecorder } = require('../audit/index') as typeof import('../audit/index');
+  const config = defaultConfig();
+  const recorder = createAuditRecorder({
+    config: { serviceName: 'cvd-activity-cli', audit: { ...config.audit, strict: true, mirror: 'none' }, redaction: config.redaction },
+    sink,
+  });
+  for (const e of events) recorder.record(e.action, { actor: cliActor(), ...e.fields });
 }
 
-/** Default recorder: one batch of one event on the host's CLI stream. */
-export const recordWithStoreWriter: CliAuditRecorder = async (event, conn) => {
-  const pool = new pg.Pool({ ...conn.config, max: 1 });
-  pool.on('error', () => {});
-  // CLI events carry no personal data, so the HMAC key is never used: a random one will do.
-  const writer = createPgAuditWriter({ pool, schema: conn.schema, streamId: `cli@${hostname()}`, piiKey: randomBytes(32) });
+/** Default recorder: the events, built by the catalog, committed as one batch on the host's CLI stream. */
+export const recordWithStoreWriter: CliAuditRecorder = async (events, conn) => {
+  const sink = new StoreWriterSink(conn);
   try {
-    await writer.writeBatch([cliAuditRecord(event)]);
+    recordCliEvents(events, sink);
+    await sink.forceFlush();
   } finally {
-    await writer.close();
-    await pool.end();
+    await sink.shutdown();
   }
 };

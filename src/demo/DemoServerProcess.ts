@@ -75,6 +75,11 @@ export class DemoServerProcess {
     return this.url;
   }
 
+  /** Sends SIGTERM without waiting (the server flushes and exits by itself). */
+  terminate(): void {
+    if (this.child && this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
+  }
+
   /** SIGTERM, then waits for the exit (cvd-activity flushes first); SIGKILL after `timeoutMs`. Returns the counters. */
   async stop(timeoutMs = 30_000): Promise<ActivityStats | null> {
     if (!this.child || !this.exited) return null;

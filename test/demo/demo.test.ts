@@ -3,6 +3,7 @@
 // number of its --json summary is checked against the database.
 import { execFile } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { expect } from 'chai';
@@ -28,6 +29,15 @@ function runCli(args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }
       const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0;
       done({ code, stdout, stderr });
     });
+  });
+}
+
+/** Whether something accepts TCP connections on 127.0.0.1:`port`. */
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((done) => {
+    const socket = createConnection({ port, host: '127.0.0.1' });
+    socket.once('connect', () => (socket.destroy(), done(true)));
+    socket.once('error', () => done(false));
   });
 }
 
@@ -167,18 +177,54 @@ describe('cvd-activity demo (end to end)', function () {
       expect(second.audit.total, 'the second run adds to the first run\'s trail').to.be.greaterThan(first.audit.total);
       expect(second.verification.ok, second.verification.message).to.equal(true);
       expect(second.verification.events).to.equal(second.audit.total);
+      expect(await portOpen(Number(port)), 'the demo stops its embedded server').to.equal(false);
+
+      // After the demo: the CLI, with no database configured, reads the demo's embedded database.
+      const burst = second.simulator.bruteForce;
+      const query = await runCli(['audit', 'query', '--action', 'LOGIN_FAILED'], { cwd, env });
+      expect(query.code, query.stderr).to.equal(0);
+      expect(query.stderr).to.match(/^cvd-activity: no database configured; using the demo's embedded PostgreSQL \(.*demo-pg, port \d+, schema cvd_activity\)\n$/);
+      const rows = query.stdout.split('\n').filter((l) => l.includes('LOGIN_FAILED'));
+      const failedLogins = second.audit.failedLogins.length; // both runs': the summary reads the whole schema
+      expect(failedLogins).to.equal(2 * burst.attempts);
+      expect(rows, query.stdout).to.have.length(failedLogins);
+      expect(query.stdout).to.include(`${failedLogins} event(s)`);
+      for (let attempt = 1; attempt <= burst.attempts; attempt++) {
+        const line = new RegExp(`LOGIN_FAILED\\s+failure\\s+.*${burst.ip.replace(/\./g, '\\.')}\\s+username=${burst.username} attempt=${attempt}/${second.audit.failedLogins[0]!.maxAttempts}\\b`);
+        expect(rows.filter((l) => line.test(l)), `attempt ${attempt} from ${burst.ip} in:\n${query.stdout}`).to.have.length(2);
+      }
+      expect(await portOpen(Number(port)), 'the CLI stops the server it started').to.equal(false);
+
+      // The read was itself audited in the demo's trail, and json output is complete.
+      const json = await runCli(['audit', 'query', '--action', 'VIEW_ACTIVITY_MONITOR,LOGIN_FAILED', '--format', 'json', '--limit', '1'], { cwd, env });
+      expect(json.code, json.stderr).to.equal(0);
+      const [latest] = JSON.parse(json.stdout);
+      expect(latest).to.deep.include({ action: 'VIEW_ACTIVITY_MONITOR', category: 'monitoring', details: { view: 'audit query --action LOGIN_FAILED' } });
+
+      // Exit codes survive the embedded server's exit hook: 1 for firing alerts, 3 for a missing schema.
+      const alerts = await runCli(['alerts', 'check'], { cwd, env });
+      expect(alerts.code, alerts.stderr).to.equal(1);
+      expect(alerts.stderr).to.match(/alerts firing: failed-logins \(critical\)/);
+      const missing = await runCli(['--schema', 'nope', 'audit', 'verify'], { cwd, env });
+      expect(missing.code, missing.stderr).to.equal(3);
+      expect(missing.stderr).to.include('schema nope)').and.include('schema "nope" at 127.0.0.1:');
+      expect(await portOpen(Number(port)), 'stopped after a failing command too').to.equal(false);
     });
   });
 
   it('fails with one clear line: exit 2 for a bad flag, 3 for an unreachable database', async () => {
-    const cwd = tmpdir();
-    const bad = await runCli(['demo', '--duration', 'soon'], { cwd, env: cleanEnv() });
-    expect(bad.code).to.equal(2);
-    expect(bad.stderr.trim().split('\n')).to.have.length(1);
-    expect(bad.stderr).to.match(/--duration must be a whole number from 1 to 3600, got "soon"/);
-    const down = await runCli(['demo', '--duration', '1', '--database-url', 'postgres://nobody:secret@127.0.0.1:9/none'], { cwd, env: cleanEnv() });
-    expect(down.code).to.equal(3);
-    expect(down.stderr.trim().split('\n').pop()).to.match(/^cvd-activity: demo: cannot connect to PostgreSQL at postgres:\/\/nobody:\*\*\*@127\.0\.0\.1:9\/none/);
-    expect(down.stderr).to.not.match(/\n\s+at |secret/);
+    const cwd = mkdtempSync(join(tmpdir(), 'cvd-demo-fail-'));
+    try {
+      const bad = await runCli(['demo', '--duration', 'soon'], { cwd, env: cleanEnv() });
+      expect(bad.code).to.equal(2);
+      expect(bad.stderr.trim().split('\n')).to.have.length(1);
+      expect(bad.stderr).to.match(/--duration must be a whole number from 1 to 3600, got "soon"/);
+      const down = await runCli(['demo', '--duration', '1', '--database-url', 'postgres://nobody:secret@127.0.0.1:9/none'], { cwd, env: cleanEnv() });
+      expect(down.code).to.equal(3);
+      expect(down.stderr.trim().split('\n').pop()).to.match(/^cvd-activity: demo: cannot connect to PostgreSQL at postgres:\/\/nobody:\*\*\*@127\.0\.0\.1:9\/none/);
+      expect(down.stderr).to.not.match(/\n\s+at |secret/);
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
   });
 });

@@ -6,23 +6,18 @@
  * `alerts list` prints the rules. Exit codes as for every command
  * (CliError.ts): 2 bad flags, 3 database, 4 internal.
  */
-import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import { Option } from 'commander';
 import type { Command } from 'commander';
-import pg from 'pg';
 import { evaluateAlerts, recordedRecently } from '../../alerts/evaluate';
-import { securityAlertRecord } from '../../alerts/record';
 import { ALERT_RULES } from '../../alerts/rules';
-import { exitCodeFor, FAIL_ON_CHOICES, formatJson, formatRules, formatTable } from '../../alerts/report';
+import { ALERTS_ACTOR_ID, exitCodeFor, FAIL_ON_CHOICES, formatJson, formatRules, formatTable, securityAlertEvent } from '../../alerts/report';
 import type { FailOn } from '../../alerts/report';
 import type { AlertFiring, AlertRule } from '../../alerts/types';
-import { createPgAuditWriter } from '../../store/index';
 import { CliError, EXIT, usageError } from '../CliError';
 import { requireSchema, withClient } from '../connection';
 import type { CliConnection } from '../connection';
 import type { CliContext, CommandModule } from '../program';
-import { parseTime } from './options';
+import { formatOption, parseTime } from './options';
 
 /** What the composition root can inject into the alerts commands. */
 export interface AlertCommandDeps {
@@ -30,7 +25,7 @@ export interface AlertCommandDeps {
    * Stores one firing as a SECURITY_ALERT audit event and resolves once it is
    * durably accepted. The composition root routes it through the audit
    * pipeline: `audit.record('SECURITY_ALERT', { ...securityAlertEvent(f), actor: { id: ALERTS_ACTOR_ID } })`
-   * then a flush. Default: written through the store's writer on the stream `cli@<host>`.
+   * then a flush. Default: built by the audit catalog and written through the store's writer on the stream `cli@<host>`.
    */
   recordSecurityAlert?: (firing: AlertFiring, conn: CliConnection) => Promise<void>;
 }
@@ -44,17 +39,9 @@ interface CheckFlags {
   rule?: string[];
 }
 
-/** Default recorder: the firing's SECURITY_ALERT written through the store's writer (no personal data, so any HMAC key does). */
-async function recordWithStoreWriter(firing: AlertFiring, conn: CliConnection): Promise<void> {
-  const pool = new pg.Pool({ ...conn.config, max: 1 });
-  pool.on('error', () => {});
-  const writer = createPgAuditWriter({ pool, schema: conn.schema, streamId: `cli@${hostname()}`, piiKey: randomBytes(32) });
-  try {
-    await writer.writeBatch([securityAlertRecord(firing)]);
-  } finally {
-    await writer.close();
-    await pool.end();
-  }
+/** Default recorder: the firing's SECURITY_ALERT through the catalog and the CLI's store-writer sink (cliAudit.ts). */
+function recordWithCatalog(cli: CliContext): (firing: AlertFiring, conn: CliConnection) => Promise<void> {
+  return (firing, conn) => cli.recordAudit([{ action: 'SECURITY_ALERT', fields: { ...securityAlertEvent(firing), actor: { id: ALERTS_ACTOR_ID } } }], conn);
 }
 
 function selectRules(ids: string[] | undefined): readonly AlertRule[] {
@@ -101,15 +88,15 @@ async function check(flags: CheckFlags, command: Command, cli: CliContext, recor
 
 /** The alerts commands, with injected dependencies (see AlertCommandDeps). */
 export function alertCommands(deps: AlertCommandDeps = {}): CommandModule {
-  const record: (f: AlertFiring, c: CliConnection) => Promise<void> = deps.recordSecurityAlert ?? recordWithStoreWriter;
   return (_program, cli) => {
+    const record = deps.recordSecurityAlert ?? recordWithCatalog(cli);
     const alerts = cli.group('alerts', 'security alerts over the audit trail (the same rules Grafana evaluates)');
     alerts
       .command('check')
       .description('evaluate the alert rules; exit 1 when a rule of --fail-on severity (default critical) fires')
       .option('--since <time>', "start of the checked period: ISO 8601, `now`, or a duration ago (15m, 2h, 7d); default: each rule's own window")
       .option('--until <time>', 'end of the checked period (same forms); default: now')
-      .addOption(new Option('--format <format>', 'table or json').choices(['table', 'json']).default('table'))
+      .addOption(formatOption(['table', 'json'], 'table or json'))
       .option('--record', 'store each firing as a SECURITY_ALERT audit event (once per rule window)')
       .addOption(new Option('--fail-on <severity>', 'lowest severity that makes the exit code 1').choices([...FAIL_ON_CHOICES]).default('critical'))
       .option('--rule <id...>', `only these rules (${ALERT_RULES.map((r) => r.id).join(', ')})`)
@@ -117,7 +104,7 @@ export function alertCommands(deps: AlertCommandDeps = {}): CommandModule {
     alerts
       .command('list')
       .description('show the alert rules: id, severity, window, threshold and what each means')
-      .addOption(new Option('--format <format>', 'table or json').choices(['table', 'json']).default('table'))
+      .addOption(formatOption(['table', 'json'], 'table or json'))
       .action((flags: { format: 'table' | 'json' }) => {
         cli.stdout.write(
           flags.format === 'json'

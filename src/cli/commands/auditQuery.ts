@@ -4,9 +4,10 @@ import { queryAuditTrail } from '../../store/query';
 import type { AuditQuery } from '../../store/query';
 import { CliError, EXIT } from '../CliError';
 import { databaseError, requireSchema, withClient } from '../connection';
+import type { CliAuditEvent } from '../cliAudit';
 import type { CliContext } from '../program';
 import { formatCsv, formatJson, formatTable } from './format';
-import { parseChoice, parseIntIn, parseTime } from './options';
+import { formatOption, parseChoice, parseIntIn, parseTime } from './options';
 
 const FORMATS = ['table', 'json', 'csv'] as const;
 
@@ -21,6 +22,46 @@ interface QueryFlags {
   format: string;
 }
 
+/** The command line of the filters, as a reader would type it (`--action LOGIN_FAILED --since 24h`). */
+function describeFilters(flags: QueryFlags): string {
+  const parts = (['action', 'user', 'resource', 'since', 'until', 'outcome'] as const)
+    .filter((k) => flags[k] !== undefined)
+    .map((k) => `--${k} ${flags[k]}`);
+  return parts.length ? parts.join(' ') : '(no filters)';
+}
+
+/**
+ * What the CLI records about this read: DATA_EXPORT for json/csv (data leaves
+ * as a file), VIEW_USER_ACTIVITY for one user's events, else
+ * VIEW_ACTIVITY_MONITOR naming the filters.
+ */
+function readEvent(query: AuditQuery, flags: QueryFlags, format: (typeof FORMATS)[number], schema: string, rows: number): CliAuditEvent {
+  const dateRange = query.since || query.until
+    ? { from: query.since?.toISOString() ?? 'beginning', to: query.until?.toISOString() ?? 'now' }
+    : undefined;
+  if (format !== 'table') {
+    const filters = Object.fromEntries((['action', 'user', 'resource', 'since', 'until', 'outcome', 'limit'] as const)
+      .filter((k) => flags[k] !== undefined).map((k) => [k, flags[k]]));
+    return {
+      action: 'DATA_EXPORT',
+      fields: {
+        resourceType: 'audit_trail', resourceId: `${schema}.audit_trail`,
+        details: { dataset: 'audit_trail', format, record_count: rows, filters, ...(dateRange ? { date_range: dateRange } : {}) },
+      },
+    };
+  }
+  if (query.user !== undefined) {
+    return {
+      action: 'VIEW_USER_ACTIVITY',
+      fields: { resourceId: query.user, affectedRecords: rows, details: { target_user_id: query.user, ...(dateRange ? { date_range: dateRange } : {}) } },
+    };
+  }
+  return {
+    action: 'VIEW_ACTIVITY_MONITOR',
+    fields: { resourceType: 'audit_trail', resourceId: `${schema}.audit_trail`, affectedRecords: rows, details: { view: `audit query ${describeFilters(flags)}`.slice(0, 1024) } },
+  };
+}
+
 /** Registers `audit query`. */
 export function registerAuditQuery(_program: Command, cli: CliContext): void {
   cli.group('audit', 'read and check the audit trail').command('query')
@@ -32,7 +73,7 @@ export function registerAuditQuery(_program: Command, cli: CliContext): void {
     .option('--until <time>', 'before this time (same forms as --since)')
     .option('--outcome <outcome>', 'success or failure')
     .option('--limit <n>', 'most events shown (1-100000)', '100')
-    .option('--format <format>', 'table, json or csv (json and csv count as a data export)', 'table')
+    .addOption(formatOption(FORMATS, 'table, json or csv (json and csv are complete and recorded as a DATA_EXPORT)'))
     .action(async (flags: QueryFlags, command: Command) => {
       const format = parseChoice('--format', flags.format, FORMATS);
       const query: AuditQuery = { limit: parseIntIn('--limit', flags.limit, 1, 100_000) };
@@ -49,17 +90,8 @@ export function registerAuditQuery(_program: Command, cli: CliContext): void {
         await requireSchema(client, conn);
         return queryAuditTrail(client, query);
       });
-      const exported = format !== 'table';
-      const filters = Object.fromEntries(Object.entries(flags).filter(([k, v]) => v !== undefined && k !== 'format'));
       try {
-        await cli.recordAudit({
-          action: exported ? 'DATA_EXPORT' : 'VIEW_USER_ACTIVITY',
-          severity: exported ? 'high' : 'medium',
-          resourceType: query.user !== undefined ? 'user' : 'audit_trail',
-          resourceId: query.user ?? null,
-          details: { command: 'audit query', filters, format, rows: rows.length },
-          affectedRecords: rows.length,
-        }, conn);
+        await cli.recordAudit([readEvent(query, flags, format, conn.schema, rows.length)], conn);
       } catch (err) {
         const reason = databaseError(err, conn, 'recording this read').message;
         throw new CliError(EXIT.DATABASE, `this read could not be recorded in the audit trail, so nothing is shown: ${reason}`, { cause: err });

@@ -2,10 +2,11 @@
 import type { Command } from 'commander';
 import { verifyChain } from '../../store/verify';
 import type { VerifyProgress } from '../../store/verify';
-import { CliError, EXIT, usageError } from '../CliError';
+import { CliError, EXIT } from '../CliError';
+import { formatOption } from './options';
 import { requireSchema, withClient } from '../connection';
 import type { CliContext } from '../program';
-import { piiKeyFromEnv } from './options';
+import { decodePiiKey } from '../../config/piiKey';
 
 /** Tables at least this large get progress lines on stderr (always when stderr is a terminal). */
 const PROGRESS_ABOVE_ROWS = 100_000;
@@ -14,13 +15,16 @@ const PROGRESS_ABOVE_ROWS = 100_000;
 export function registerAuditVerify(_program: Command, cli: CliContext): void {
   cli.group('audit', 'read and check the audit trail').command('verify')
     .description('walk every stream, check sequence continuity and hashes against the stored heads')
-    .option('--format <format>', 'text or json', 'text')
+    .addOption(formatOption(['table', 'json', 'text'], 'table (or its old name text) or json'))
+    .addHelpText('after', '\nExit codes: 0 every chain intact; 1 a chain is broken (stdout names the first broken event of each stream);\n2 bad flag; 3 database unreachable or schema missing; 4 internal error.')
     .action(async (opts: { format: string }, command: Command) => {
-      if (opts.format !== 'text' && opts.format !== 'json') {
-        throw usageError('--format', opts.format, 'use text or json');
-      }
       const conn = cli.connection(command);
-      const piiKey = piiKeyFromEnv();
+      let piiKey: Buffer | null;
+      try {
+        piiKey = decodePiiKey(cli.config().database.piiKey);
+      } catch (err) {
+        throw new CliError(EXIT.USAGE, (err as Error).message);
+      }
       let lastReport = 0;
       const onProgress = (p: VerifyProgress) => {
         const now = Date.now();

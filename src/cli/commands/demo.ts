@@ -15,9 +15,11 @@ import { evaluateAlerts } from '../../alerts/evaluate';
 import { DEMO_PG_PORT, DemoDatabaseError } from '../../demo/database';
 import { runDemo, type DemoTrail, type StoredEvents } from '../../demo/run';
 import { formatSummary } from '../../demo/summary';
-import { checkName, DEFAULT_SCHEMA, quoteIdent } from '../../store/identifiers';
+import { checkName, quoteIdent } from '../../store/identifiers';
 import { CliError, EXIT } from '../CliError';
+import { resolveConnection } from '../connection';
 import type { CliContext } from '../program';
+import { formatOption } from './options';
 import { migrate } from '../../store/migrate';
 import { verifyChain } from '../../store/verify';
 
@@ -26,6 +28,7 @@ interface DemoFlags {
   seed: number;
   pgPort: number;
   json?: boolean;
+  format: 'table' | 'json';
   verbose?: boolean;
 }
 
@@ -111,7 +114,8 @@ export function registerDemoCommand(program: Command, cli: CliContext): void {
     .option('--duration <seconds>', 'how long the simulated day lasts', positiveInt('--duration', 3600), 30)
     .option('--seed <n>', 'seed of the simulation (same seed, same day)', positiveInt('--seed', 2 ** 31 - 1), 42)
     .option('--pg-port <port>', 'port of the embedded PostgreSQL (used when no database is configured)', positiveInt('--pg-port', 65535), DEMO_PG_PORT)
-    .option('--json', 'print the summary as JSON on stdout (progress stays on stderr)')
+    .addOption(formatOption(['table', 'json'], 'the summary as a table for people or as JSON on stdout (progress stays on stderr)'))
+    .option('--json', 'same as --format json')
     .option('--verbose', "show the demo API's and PostgreSQL's own output on stderr")
     .addHelpText('after', `
 Uses --database-url / CVD_ACTIVITY_DATABASE_URL / DATABASE_URL / PG* when set, else an embedded
@@ -120,7 +124,9 @@ Exit codes: 0 done, chain verified; 1 chain verification failed; 2 bad flag;
 3 database unreachable or the embedded one cannot start; 4 anything else.`)
     .action(async (_opts: DemoFlags, command: Command) => {
       const flags = command.optsWithGlobals<DemoFlags & { databaseUrl?: string; schema?: string }>();
-      const schema = flags.schema || process.env.CVD_ACTIVITY_SCHEMA || DEFAULT_SCHEMA;
+      // The configured server (flag, config/'s variables) or none: then the embedded one.
+      const conn = resolveConnection(flags, { configuredSchema: () => cli.config().database.schema });
+      const schema = conn.schema;
       try {
         checkName('--schema', schema);
       } catch (err) {
@@ -134,7 +140,8 @@ Exit codes: 0 done, chain verified; 1 chain verification failed; 2 bad flag;
       try {
         summary = await runDemo(
           {
-            durationSeconds: flags.duration, schema, seed: flags.seed, databaseUrl: flags.databaseUrl, pgPort: flags.pgPort,
+            durationSeconds: flags.duration, schema, seed: flags.seed, pgPort: flags.pgPort,
+            database: conn.source === 'default' ? undefined : { url: conn.config.connectionString },
             onProgress: (line) => log(`demo: ${line}`), onLog: flags.verbose ? (line) => log(`  | ${line.trimEnd()}`) : undefined,
             signal: controller.signal,
           },
@@ -146,7 +153,7 @@ Exit codes: 0 done, chain verified; 1 chain verification failed; 2 bad flag;
       } finally {
         process.removeListener('SIGINT', stop);
       }
-      cli.stdout.write(flags.json ? `${JSON.stringify(summary, null, 2)}\n` : formatSummary(summary));
+      cli.stdout.write(flags.json || flags.format === 'json' ? `${JSON.stringify(summary, null, 2)}\n` : formatSummary(summary));
       if (!summary.verification.ok) throw new CliError(EXIT.FAILED, `demo: the audit trail did not verify: ${summary.verification.message}`);
     });
 }

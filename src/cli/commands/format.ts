@@ -30,6 +30,47 @@ export function formatCsv(rows: readonly AuditTrailRow[]): string {
   return `${[header, ...rows.map((r) => Object.values(plain(r)).map(cell).join(','))].join('\r\n')}\r\n`;
 }
 
+/** Detail keys shown first, in this order: who was targeted and the numbers the alerts read. */
+const LEADING_KEYS = [
+  'username', 'email', 'target_user_id', 'old_role', 'new_role', 'operation', 'target_type', 'affected_records',
+  'dataset', 'format', 'record_count', 'rule', 'alert_severity', 'field', 'old_price', 'new_price',
+];
+
+function plainValue(v: unknown): string {
+  if (typeof v === 'string') return /^[^\s="]+$/.test(v) ? v : JSON.stringify(v);
+  return JSON.stringify(v) ?? String(v);
+}
+
+/**
+ * Details as `key=value` pairs, the telling ones first, so a cut-off cell still
+ * shows them: for LOGIN_FAILED `username=… attempt=3/5 address_attempts=3`.
+ * JSON and CSV keep the details complete.
+ */
+export function formatDetails(row: Pick<AuditTrailRow, 'details' | 'reason'>): string {
+  const d: Record<string, unknown> = { ...(row.details ?? {}) };
+  const parts: string[] = [];
+  const take = (key: string, label = key): void => {
+    if (d[key] === undefined) return;
+    parts.push(`${label}=${plainValue(d[key])}`);
+    delete d[key];
+  };
+  take('username');
+  if (d.attempt_count !== undefined) {
+    parts.push(`attempt=${plainValue(d.attempt_count)}${d.max_attempts !== undefined ? `/${plainValue(d.max_attempts)}` : ''}`);
+    delete d.attempt_count;
+    delete d.max_attempts;
+  }
+  take('address_attempt_count', 'address_attempts');
+  if (d.limit_reached !== undefined) {
+    if (d.limit_reached === true) parts.push('LIMIT_REACHED');
+    delete d.limit_reached;
+  }
+  for (const key of LEADING_KEYS) take(key);
+  for (const key of Object.keys(d)) take(key);
+  if (row.reason) parts.push(`reason=${plainValue(row.reason)}`);
+  return parts.join(' ') || '-';
+}
+
 const TABLE_COLUMNS: ReadonlyArray<[string, (r: AuditTrailRow) => string, number]> = [
   ['created_at', (r) => r.createdAt.toISOString(), 24],
   ['action', (r) => r.action, 24],
@@ -37,10 +78,10 @@ const TABLE_COLUMNS: ReadonlyArray<[string, (r: AuditTrailRow) => string, number
   ['user', (r) => r.userId ?? '-', 20],
   ['resource', (r) => (r.resourceType ? `${r.resourceType}${r.resourceId ? `:${r.resourceId}` : ''}` : '-'), 24],
   ['client', (r) => r.clientAddress ?? '-', 39],
-  ['details', (r) => JSON.stringify(r.details), 60],
+  ['details', formatDetails, 90],
 ];
 
-/** An aligned table of the main columns; long cells are cut with `…`. */
+/** An aligned table of the main columns; details as `key=value`; long cells are cut with `…` (json/csv are complete). */
 export function formatTable(rows: readonly AuditTrailRow[]): string {
   if (rows.length === 0) return 'no matching audit events\n';
   const cells = rows.map((r) => TABLE_COLUMNS.map(([, get, max]) => {

@@ -1,4 +1,5 @@
 /** Parsing and checking of CLI option values shared by commands. */
+import { Option } from 'commander';
 import { usageError } from '../CliError';
 
 const DURATION = /^(\d+)\s*(m|min|h|d|w)$/i;
@@ -29,12 +30,7 @@ export function parseChoice<T extends string>(flag: string, value: string, allow
   return value as T;
 }
 
-/**
- * The HMAC key for personal data, from CVD_ACTIVITY_PII_KEY (hex when it looks
- * like hex, else its UTF-8 bytes). Interim: the config room will own this.
- */
-export function piiKeyFromEnv(env: NodeJS.ProcessEnv = process.env): Buffer | undefined {
-  const raw = env.CVD_ACTIVITY_PII_KEY;
-  if (!raw) return undefined;
-  return /^(?:[0-9a-f]{2}){16,}$/i.test(raw) ? Buffer.from(raw, 'hex') : Buffer.from(raw, 'utf8');
+/** The `--format` option every command that prints results has: `table` for people, the others for machines. */
+export function formatOption<T extends string>(choices: readonly T[], description: string): Option {
+  return new Option('--format <format>', description).choices(choices).default(choices[0]);
 }

@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import type { CliContext } from '../program';
+import { formatOption } from './options';
 import { readSpoolStatus } from '../../pipeline/spoolStatus';
 import type { SpoolFolderStatus } from '../../pipeline/spoolStatus';
 
@@ -24,11 +25,12 @@ export function spoolCommands(options: SpoolCommandOptions = {}): (program: Comm
       .command('status')
       .description('events waiting in the spool, per process, and whether that process is alive')
       .option('--dir <path>', 'spool folder (default: the configured pipeline.spoolDir)')
-      .option('--json', 'print JSON instead of a table')
-      .action((flags: { dir?: string; json?: boolean }) => {
+      .addOption(formatOption(['table', 'json'], 'table or json'))
+      .option('--json', 'same as --format json')
+      .action((flags: { dir?: string; json?: boolean; format: string }) => {
         const dir = flags.dir ?? options.spoolDir?.() ?? '.cvd-activity/spool';
         const status = readSpoolStatus(dir);
-        out.write(flags.json ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status));
+        out.write(flags.json || flags.format === 'json' ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status));
       });
   };
 }
