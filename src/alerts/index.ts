@@ -10,5 +10,4 @@ export { securityAlertEvent, ALERTS_ACTOR_ID, exitCodeFor, formatTable, formatJs
 export type { SecurityAlertEvent, FailOn } from './report';
 export { buildAlertingProvisioning, grafanaRuleUid, POSTGRES_DATASOURCE_UID } from './grafana';
 export { bindRuleSql, grafanaRuleSql } from './sql';
-export { securityAlertRecord } from './record';
 export type { AlertRule, AlertFiring, AlertResult, AlertSeverity, AlertSqlContext, SecurityAlertRecorder } from './types';
