@@ -154,7 +154,7 @@ function encode(value: unknown, clean: boolean): string {
   if (value === null || value === undefined) return 'null';
   switch (typeof value) {
     case 'string':
-      return JSON.stringify(clean ? storableText(value) : value);
+      return jsonString(clean ? storableText(value) : value);
     case 'number':
       return Number.isFinite(value) ? JSON.stringify(value) : 'null';
     case 'boolean':
@@ -179,7 +179,7 @@ function encode(value: unknown, clean: boolean): string {
         if (keys.length > 1) keys.sort();
         for (const key of keys) {
           const x = obj[key];
-          if (!isSkipped(x)) out += `${out ? ',' : ''}${JSON.stringify(key)}:${encode(x, false)}`;
+          if (!isSkipped(x)) out += `${out ? ',' : ''}${jsonString(key)}:${encode(x, false)}`;
         }
         return `{${out}}`;
       }
