@@ -248,12 +248,16 @@ class PgAuditWriter implements AuditWriter {
       await this.copyRows(client, rows, link, turn);
       await begun;
       if (!(await turn.prevCommitted)) throw new StoreUnavailableError(PREVIOUS_FAILED);
-      const moved = await client.query(`${this.advanceHead(link)} AND head_seq = ${head.seq} AND head_hash IS NOT DISTINCT FROM ${
-        head.prevHash === null ? 'NULL' : quoteLiteral(head.prevHash)}`);
-      if (moved.rowCount !== 1) {
+      // Move the head and commit in one round trip, but only if the head is still where this batch was
+      // chained from: if the UPDATE matched no row, 1/0 aborts the transaction and COMMIT never runs.
+      try {
+        await client.query(`WITH moved AS (${this.advanceHead(link)} AND head_seq = ${head.seq} AND head_hash IS NOT DISTINCT FROM ${
+          head.prevHash === null ? 'NULL' : quoteLiteral(head.prevHash)} RETURNING 1)
+          SELECT 1 / (SELECT count(*)::int FROM moved); COMMIT`);
+      } catch (err) {
+        if ((err as { code?: string }).code !== '22012') throw err;
         throw new StoreUnavailableError(`the head of stream ${this.streamId} moved while a batch was chained onto it; the batch is rolled back and retried`);
       }
-      await client.query('COMMIT');
       return { inserted: rows.length, duplicates: 0 };
     });
   }
