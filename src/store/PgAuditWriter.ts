@@ -6,15 +6,14 @@
  * after it, onto exactly the head it left (see docs/audit-trail.md, "The writer").
  */
 import { hostname } from 'node:os';
-import { once } from 'node:events';
-import { finished } from 'node:stream/promises';
 import pg from 'pg';
 import type { PoolClient } from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
-import { copyInto, LOG_COLUMNS, logLine, PERSONAL_COLUMNS, personalLine, storedQuery, withoutStored } from './copyRows';
+import { copyChained, copyInto, LOG_COLUMNS, PERSONAL_COLUMNS, storedQuery, withoutStored } from './copyRows';
 import { StoreDataError, StoreError, StoreUnavailableError, toStoreError } from './errors';
-import { chainHash, PiiHasher } from './HashChain';
+import { PiiHasher } from './HashChain';
 import type { ChainLink } from './HashChain';
+import { BatchOrder } from './BatchOrder';
+import type { Turn } from './BatchOrder';
 import { checkName, DEFAULT_SCHEMA, quoteIdent, quoteLiteral } from './identifiers';
 import { completeRow, identifyRow } from './rows';
 import type { IdentifiedRow, PreparedRow } from './rows';
@@ -23,8 +22,6 @@ import type { AuditRecord, AuditWriter, BatchResult, PgAuditWriterOptions } from
 const MAX_REPLAY_ATTEMPTS = 3;
 /** Longest a batch waits for its stream's head lock before failing as StoreUnavailableError (retriable). */
 const LOCK_TIMEOUT_MS = 30_000;
-/** COPY data is sent in pieces of about this size, so the server works while the next piece is hashed. */
-const COPY_CHUNK_CHARS = 64 * 1024;
 const PREVIOUS_FAILED = 'the previous batch of this stream failed, so this one is not committed (rows are chained in order); it is retried';
 
 /** Creates the Postgres writer of one hash-chain stream. */
@@ -53,8 +50,8 @@ class PgAuditWriter implements AuditWriter {
   private closed = false;
   /** Head after the rows of the latest call were hashed (committed or still in flight); null: read it from the database. */
   private head: ChainLink | null = null;
-  /** The latest writeBatch call's turn. */
-  private last: Turn | null = null;
+  /** Call order of overlapping writeBatch calls. */
+  private readonly order = new BatchOrder();
 
   constructor(o: PgAuditWriterOptions) {
     if (typeof o.streamId !== 'string' || o.streamId.length === 0 || o.streamId.length > 200) {
@@ -111,7 +108,7 @@ class PgAuditWriter implements AuditWriter {
       identified.push(row);
     }
     const inBatchDuplicates = records.length - identified.length;
-    const turn = this.takeTurn();
+    const turn = this.order.next();
     try {
       const result = await this.quiet(() => this.write(identified, turn));
       this.lookUpFirst = false;
@@ -132,35 +129,6 @@ class PgAuditWriter implements AuditWriter {
     if (this.closed) return;
     this.closed = true;
     if (this.ownPool) await this.pool.end();
-  }
-
-  /**
-   * This call's place in the stream: it chains after the rows of the call
-   * before (once those are hashed, not committed) and commits only after that
-   * call committed; if that call was still pending when this one was made and
-   * then failed, this one fails too, so rows never commit out of order.
-   */
-  private takeTurn(): Turn {
-    const previous = this.last;
-    const pending = previous !== null && !previous.settled;
-    const turn: Turn = {
-      prevChained: pending ? previous.chainedP : Promise.resolve(),
-      prevCommitted: pending ? previous.committedP : Promise.resolve(true),
-      chainedP: Promise.resolve(),
-      committedP: Promise.resolve(true),
-      settled: false,
-      chained: () => {},
-      committed: () => {},
-    };
-    turn.chainedP = new Promise<void>((resolve) => (turn.chained = resolve));
-    turn.committedP = new Promise<boolean>((resolve) => {
-      turn.committed = (ok) => {
-        turn.settled = true;
-        resolve(ok);
-      };
-    });
-    this.last = turn;
-    return turn;
   }
 
   private async write(rows: readonly IdentifiedRow[], turn: Turn): Promise<BatchResult> {
@@ -288,8 +256,20 @@ class PgAuditWriter implements AuditWriter {
 
   /** COPYs the rows (chained from `link`, which ends at the last row) and their personal data. */
   private async copyRows(client: PoolClient, rows: readonly IdentifiedRow[], link: ChainLink, turn: Turn): Promise<void> {
-    const personal = await this.copyChained(client, rows, link, () => this.chainedTo(link, turn));
+    const sql = `COPY ${this.s}.audit_log (${LOG_COLUMNS}) FROM STDIN`;
+    const personal = await copyChained(client, sql, rows, link, (row) => this.completed(row), () => this.chainedTo(link, turn));
     if (personal) await copyInto(client, `COPY ${this.s}.audit_personal (${PERSONAL_COLUMNS}) FROM STDIN`, personal);
+  }
+
+  /** Every stored value of a row: from prepare() when it ran, else computed now. */
+  private completed(id: IdentifiedRow): PreparedRow {
+    const row = this.prepared.get(id.record)?.row;
+    if (row) return row;
+    try {
+      return completeRow(id, this.pii);
+    } catch (err) {
+      throw new StoreDataError(`audit event ${id.eventId} cannot be encoded: ${(err as Error).message}`, { cause: err });
+    }
   }
 
   /** The rows of this call are hashed up to `link`: the next call may chain on. */
@@ -297,61 +277,4 @@ class PgAuditWriter implements AuditWriter {
     this.head = { ...link };
     turn.chained();
   }
-
-  /**
-   * Completes, chains and COPYs the rows, a chunk at a time, so the server
-   * inserts one chunk while the next is hashed. Advances `link` to the last
-   * row, calls `onChained` once every row is hashed; returns the COPY text of
-   * their personal data.
-   */
-  private async copyChained(client: PoolClient, rows: readonly IdentifiedRow[], link: ChainLink, onChained: () => void): Promise<string> {
-    // A high-water mark above the batch's size: hashing never waits for the COPY to start.
-    const copy = client.query(copyFrom(`COPY ${this.s}.audit_log (${LOG_COLUMNS}) FROM STDIN`, { highWaterMark: 4 << 20 }));
-    const done = finished(copy);
-    done.catch(() => {}); // awaited below; an early failure must not be an unhandled rejection
-    const recordedAt = new Date().toISOString();
-    let personal = '';
-    let chunk = '';
-    try {
-      for (let i = 0; i < rows.length; i++) {
-        let row = this.prepared.get(rows[i]!.record)?.row;
-        if (!row) {
-          try {
-            row = completeRow(rows[i]!, this.pii);
-          } catch (err) {
-            throw new StoreDataError(`audit event ${rows[i]!.eventId} cannot be encoded: ${(err as Error).message}`, { cause: err });
-          }
-        }
-        link.seq += 1;
-        row.recordedAt = recordedAt;
-        const hash = chainHash(link, row);
-        chunk += logLine(link, row, hash);
-        link.prevHash = hash;
-        if (row.personal) personal += personalLine(row.eventId, row.personal);
-        if (chunk.length >= COPY_CHUNK_CHARS || i === rows.length - 1) {
-          if (!copy.write(chunk)) await once(copy, 'drain');
-          chunk = '';
-        }
-      }
-      onChained();
-      copy.end();
-    } catch (err) {
-      copy.destroy(err as Error); // sends CopyFail: the server aborts the COPY
-      await done.catch(() => {});
-      throw err;
-    }
-    await done;
-    return personal;
-  }
-}
-
-/** A writeBatch call's place in its stream (see takeTurn). */
-interface Turn {
-  prevChained: Promise<void>;
-  prevCommitted: Promise<boolean>;
-  chainedP: Promise<void>;
-  committedP: Promise<boolean>;
-  settled: boolean;
-  chained(): void;
-  committed(ok: boolean): void;
 }

@@ -1,11 +1,16 @@
 /** COPY text of stored rows, and the SQL the writer inlines (values validated or quoted first). */
+import { once } from 'node:events';
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { finished, pipeline } from 'node:stream/promises';
 import type { PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { copyField, copyTextArray } from './copy';
+import { chainHash } from './HashChain';
 import type { ChainLink, ChainRow } from './HashChain';
-import type { IdentifiedRow, PreparedPersonal } from './rows';
+import type { IdentifiedRow, PreparedPersonal, PreparedRow } from './rows';
+
+/** COPY data is sent in pieces of about this size, so the server works while the next piece is hashed. */
+const COPY_CHUNK_CHARS = 64 * 1024;
 
 /** Columns of audit_log in the order `logLine` writes them. */
 export const LOG_COLUMNS = 'event_id, created_at, recorded_at, action, category, severity, outcome, reason, actor_type, user_id, user_role, '
@@ -53,4 +58,46 @@ export function withoutStored(rows: readonly IdentifiedRow[], stored: ReadonlyAr
   if (stored.length === 0) return rows.slice();
   const known = new Set(stored.map((r) => `${r.id}|${r.ms}`));
   return rows.filter((r) => !known.has(`${r.eventId}|${r.createdMs}`));
+}
+
+/**
+ * Chains and COPYs the rows (`complete` gives each row's values), a chunk at
+ * a time, so the server inserts one chunk while the next is hashed. Advances
+ * `link` to the last row, calls `onChained` once every row is hashed; returns
+ * the COPY text of their personal data.
+ */
+export async function copyChained(
+  client: PoolClient, sql: string, rows: readonly IdentifiedRow[], link: ChainLink,
+  complete: (row: IdentifiedRow) => PreparedRow, onChained: () => void,
+): Promise<string> {
+  // A high-water mark above a batch's size: hashing never waits for the COPY to start.
+  const copy = client.query(copyFrom(sql, { highWaterMark: 4 << 20 }));
+  const done = finished(copy);
+  done.catch(() => {}); // awaited below; an early failure must not be an unhandled rejection
+  const recordedAt = new Date().toISOString();
+  let personal = '';
+  let chunk = '';
+  try {
+    for (let i = 0; i < rows.length; i++) {
+      const row = complete(rows[i]!);
+      link.seq += 1;
+      row.recordedAt = recordedAt;
+      const hash = chainHash(link, row);
+      chunk += logLine(link, row, hash);
+      link.prevHash = hash;
+      if (row.personal) personal += personalLine(row.eventId, row.personal);
+      if (chunk.length >= COPY_CHUNK_CHARS || i === rows.length - 1) {
+        if (!copy.write(chunk)) await once(copy, 'drain');
+        chunk = '';
+      }
+    }
+    onChained();
+    copy.end();
+  } catch (err) {
+    copy.destroy(err as Error); // sends CopyFail: the server aborts the COPY
+    await done.catch(() => {});
+    throw err;
+  }
+  await done;
+  return personal;
 }
