@@ -1,9 +1,11 @@
 /**
  * Moves audit events from the spool to Postgres: batches by size and time,
- * one `writeBatch` at a time and in spool order (the hash chain is per stream,
- * so two concurrent batches on one stream are never allowed), retries forever
- * with exponential backoff and full jitter, and commits a batch in the spool
- * only after the writer committed it in Postgres. The lifecycle follows
+ * in spool order, at most two in flight when the writer commits overlapping
+ * batches in call order (`overlapsBatches`), else one at a time; after a
+ * failure waits for every batch in flight, then retries from the oldest
+ * uncommitted event forever with exponential backoff and full jitter; commits
+ * a batch in the spool only after the writer committed it (and every batch
+ * before it) in Postgres. The lifecycle follows
  * OpenTelemetry's BatchSpanProcessorBase: idempotent shutdown, forceFlush
  * after shutdown resolves, unref()'d timers, database traffic under
  * suppressTracing, background failures to diag and never into the app.
@@ -13,14 +15,8 @@ import { suppressTracing } from '@opentelemetry/core';
 import type { AuditEvent, AuditSink } from '../audit/types';
 import type { AuditRecord, AuditWriter } from '../store/types';
 import { FlushTimeoutError, PipelineShutdownError } from './errors';
+import { FlushWaiters } from './FlushWaiters';
 import type { AuditPipelineOptions, PipelineStatus } from './types';
-
-interface FlushWaiter {
-  target: number;
-  resolve(): void;
-  reject(err: Error): void;
-  timer: NodeJS.Timeout;
-}
 
 const FAILURE_REPORT_INTERVAL_MS = 30_000;
 /**
@@ -49,7 +45,7 @@ export class AuditPipeline implements AuditSink {
   private delayTimer: NodeJS.Timeout | null = null;
   private readonly orphanTimer: NodeJS.Timeout | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
-  private waiters: FlushWaiter[] = [];
+  private readonly waiters = new FlushWaiters();
   private shutdownPromise: Promise<void> | null = null;
   private stopped = false;
   private failures = 0;
@@ -105,17 +101,9 @@ export class AuditPipeline implements AuditSink {
     }
     const target = spool.accepted;
     if (spool.committedOwn >= target) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
-      // Deliberately not unref()'d: an awaited flush holds the process up to its deadline, so a
-      // shutdown from `beforeExit` finishes writing instead of exiting with the batch in flight.
-      const timer = setTimeout(() => {
-        this.waiters = this.waiters.filter((w) => w !== waiter);
-        reject(new FlushTimeoutError(timeoutMs, target - spool.committedOwn, this.lastError));
-      }, timeoutMs);
-      const waiter: FlushWaiter = { target, resolve, reject, timer };
-      this.waiters.push(waiter);
-      this.schedule(true);
-    });
+    const flushed = this.waiters.wait(target, timeoutMs, () => new FlushTimeoutError(timeoutMs, target - spool.committedOwn, this.lastError));
+    this.schedule(true);
+    return flushed;
   }
 
   /** Flushes with the shutdown deadline, then closes; uncommitted events stay in the spool for the next start. Idempotent. */
@@ -160,10 +148,7 @@ export class AuditPipeline implements AuditSink {
     if (this.orphanTimer !== null) clearInterval(this.orphanTimer);
     this.clearTimer('delayTimer');
     this.clearTimer('retryTimer');
-    for (const w of this.waiters.splice(0)) {
-      clearTimeout(w.timer);
-      w.resolve(); // what they waited for stays in the spool; the shutdown warning said so
-    }
+    this.waiters.releaseAll();
     try {
       spool.close();
     } catch (err) {
@@ -203,7 +188,7 @@ export class AuditPipeline implements AuditSink {
   }
 
   private isUrgent(): boolean {
-    return this.waiters.length > 0 || this.shutdownPromise !== null;
+    return this.waiters.pending || this.shutdownPromise !== null;
   }
 
   private async exportLoop(first: boolean): Promise<void> {
@@ -284,7 +269,7 @@ export class AuditPipeline implements AuditSink {
       diag.info(`cvd-activity: Postgres takes audit events again after ${this.failures} failed attempt(s); the backlog drains in order`);
       this.failures = 0;
     }
-    this.settleWaiters();
+    this.waiters.settle(this.opts.spool.committedOwn);
   }
 
   /** Lets the writer do the next batch's per-event work (canonical JSON, HMAC) now; a failure only loses the head start. */
@@ -341,16 +326,6 @@ export class AuditPipeline implements AuditSink {
       this.schedule(true);
     }, Math.random() * cap); // full jitter: processes that failed together do not retry together
     this.retryTimer.unref();
-  }
-
-  private settleWaiters(): void {
-    const committed = this.opts.spool.committedOwn;
-    this.waiters = this.waiters.filter((w) => {
-      if (w.target > committed) return true;
-      clearTimeout(w.timer);
-      w.resolve();
-      return false;
-    });
   }
 
   private clearTimer(name: 'delayTimer' | 'retryTimer'): void {
