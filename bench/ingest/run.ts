@@ -154,12 +154,12 @@ in one round trip; HMAC from two one-shot hashes over precomputed pads; JSON quo
 strings; spool lines written as strings; batchSize 1000 by default.
 
 ${Number(busy('pipeline')) >= 80
-    ? 'The Node process is the busy side: what would close the rest is less JavaScript per event on the write path'
+    ? 'The Node process is the busy side.'
     : `The Node process was idle ${100 - Number(busy('pipeline'))} % of the pipeline's wall time, waiting for Postgres: every batch`
-      + ' is two COPYs, a head update and a commit on a server whose cores are shared with this process and with other work'
-      + ' (raw COPY is one transaction). On a quiet machine the share flips (a CPU profile of the pipeline alone showed ~20 % idle),'
-      + ' and what would close the rest is less JavaScript per event on the write path'}
-(canonical JSON and the chain hash over one serialization instead of three: spool line, canonical fields, hash input).
+      + ' is two COPYs, a head update and a commit, on cores shared with this process and with other work (raw COPY is one'
+      + ' transaction).'} The larger lever is the JavaScript: record(), spool and writer cost ${c('pipeline')} µs per event against
+raw COPY's ${c('raw')}; what would close most of the rest is less of it on the write path (canonical JSON, HMAC input and
+chain hash from one serialization instead of three: spool line, canonical fields, hash input).
 A third batch in flight did not help (a separate A/B on 2026-11-26, not part of this run: window 3 vs 2, 15.9k vs 15.6k
 events/s, medians of 5 interleaved rounds; window 2 vs 1: 1.28x); a second stream per process (two chains, two
 connections writing at once) was not tried.
