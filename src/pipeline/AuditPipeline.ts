@@ -1,9 +1,11 @@
 /**
  * Moves audit events from the spool to Postgres: batches by size and time,
- * one `writeBatch` at a time and in spool order (the hash chain is per stream,
- * so two concurrent batches on one stream are never allowed), retries forever
- * with exponential backoff and full jitter, and commits a batch in the spool
- * only after the writer committed it in Postgres. The lifecycle follows
+ * in spool order, at most two in flight when the writer commits overlapping
+ * batches in call order (`overlapsBatches`), else one at a time; after a
+ * failure waits for every batch in flight, then retries from the oldest
+ * uncommitted event forever with exponential backoff and full jitter; commits
+ * a batch in the spool only after the writer committed it (and every batch
+ * before it) in Postgres. The lifecycle follows
  * OpenTelemetry's BatchSpanProcessorBase: idempotent shutdown, forceFlush
  * after shutdown resolves, unref()'d timers, database traffic under
  * suppressTracing, background failures to diag and never into the app.
@@ -13,16 +15,23 @@ import { suppressTracing } from '@opentelemetry/core';
 import type { AuditEvent, AuditSink } from '../audit/types';
 import type { AuditRecord, AuditWriter } from '../store/types';
 import { FlushTimeoutError, PipelineShutdownError } from './errors';
+import { FlushWaiters } from './FlushWaiters';
 import type { AuditPipelineOptions, PipelineStatus } from './types';
 
-interface FlushWaiter {
-  target: number;
-  resolve(): void;
-  reject(err: Error): void;
-  timer: NodeJS.Timeout;
-}
-
 const FAILURE_REPORT_INTERVAL_MS = 30_000;
+/**
+ * Batches handed to a writer that overlaps them (`overlapsBatches`) at once.
+ * Two let the next batch's hashing and COPY overlap the previous one's
+ * commit; the writer still commits them in order, each onto the head the
+ * previous one left. Any other writer gets one batch at a time.
+ */
+const MAX_IN_FLIGHT = 2;
+
+interface InFlight {
+  length: number;
+  /** null when committed, else the error. */
+  outcome: Promise<unknown>;
+}
 
 // AuditEvent must stay assignable to the store's AuditRecord: this fails to compile otherwise.
 const asRecords = (events: AuditEvent[]): readonly AuditRecord[] => events;
@@ -31,11 +40,12 @@ const asRecords = (events: AuditEvent[]): readonly AuditRecord[] => events;
 export class AuditPipeline implements AuditSink {
   private readonly opts: Required<AuditPipelineOptions>;
   private writer: AuditWriter | null = null;
+  private connecting: Promise<AuditWriter> | null = null;
   private exporting = false;
   private delayTimer: NodeJS.Timeout | null = null;
   private readonly orphanTimer: NodeJS.Timeout | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
-  private waiters: FlushWaiter[] = [];
+  private readonly waiters = new FlushWaiters();
   private shutdownPromise: Promise<void> | null = null;
   private stopped = false;
   private failures = 0;
@@ -91,17 +101,9 @@ export class AuditPipeline implements AuditSink {
     }
     const target = spool.accepted;
     if (spool.committedOwn >= target) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
-      // Deliberately not unref()'d: an awaited flush holds the process up to its deadline, so a
-      // shutdown from `beforeExit` finishes writing instead of exiting with the batch in flight.
-      const timer = setTimeout(() => {
-        this.waiters = this.waiters.filter((w) => w !== waiter);
-        reject(new FlushTimeoutError(timeoutMs, target - spool.committedOwn, this.lastError));
-      }, timeoutMs);
-      const waiter: FlushWaiter = { target, resolve, reject, timer };
-      this.waiters.push(waiter);
-      this.schedule(true);
-    });
+    const flushed = this.waiters.wait(target, timeoutMs, () => new FlushTimeoutError(timeoutMs, target - spool.committedOwn, this.lastError));
+    this.schedule(true);
+    return flushed;
   }
 
   /** Flushes with the shutdown deadline, then closes; uncommitted events stay in the spool for the next start. Idempotent. */
@@ -146,10 +148,7 @@ export class AuditPipeline implements AuditSink {
     if (this.orphanTimer !== null) clearInterval(this.orphanTimer);
     this.clearTimer('delayTimer');
     this.clearTimer('retryTimer');
-    for (const w of this.waiters.splice(0)) {
-      clearTimeout(w.timer);
-      w.resolve(); // what they waited for stays in the spool; the shutdown warning said so
-    }
+    this.waiters.releaseAll();
     try {
       spool.close();
     } catch (err) {
@@ -189,24 +188,45 @@ export class AuditPipeline implements AuditSink {
   }
 
   private isUrgent(): boolean {
-    return this.waiters.length > 0 || this.shutdownPromise !== null;
+    return this.waiters.pending || this.shutdownPromise !== null;
   }
 
   private async exportLoop(first: boolean): Promise<void> {
     let urgent = first;
+    const inFlight: InFlight[] = [];
+    let sent = 0; // events at the head of the spool handed to the writer and not yet committed
     try {
       while (!this.stopped) {
-        let batch: AuditEvent[];
-        try {
-          batch = this.opts.spool.peek(this.opts.batchSize); // may read spilled events from disk
-        } catch (err) {
-          this.onFailure(err, 0);
+        // Keep up to MAX_IN_FLIGHT batches going: the writer hashes and COPYs the next while the previous commits.
+        while (inFlight.length < (this.writer?.overlapsBatches ? MAX_IN_FLIGHT : 1)) {
+          let batch: AuditEvent[];
+          try {
+            batch = this.opts.spool.peek(sent + this.opts.batchSize).slice(sent); // may read spilled events from disk
+          } catch (err) {
+            if (inFlight.length === 0) {
+              this.onFailure(err, 0);
+              return;
+            }
+            break; // retried once the batches in flight are done
+          }
+          if (batch.length === 0) break;
+          if (batch.length < this.opts.batchSize && !urgent && !this.isUrgent()) break; // wait for the delay timer
+          inFlight.push({ length: batch.length, outcome: this.sendBatch(batch, sent) });
+          sent += batch.length;
+          urgent = false;
+        }
+        const oldest = inFlight.shift();
+        if (oldest === undefined) break;
+        const outcome = await oldest.outcome;
+        if (outcome !== null) {
+          // The later batches fail too (the writer commits a batch only after the one before it); wait
+          // for them before retrying, so no two transactions of this stream ever race.
+          await Promise.all(inFlight.map((b) => b.outcome));
+          this.onFailure(outcome, oldest.length);
           return;
         }
-        if (batch.length === 0) break;
-        if (batch.length < this.opts.batchSize && !urgent && !this.isUrgent()) break; // wait for the delay timer
-        if (!(await this.sendBatch(batch))) return;
-        urgent = false;
+        this.committed(oldest.length);
+        sent -= oldest.length;
       }
     } finally {
       this.exporting = false;
@@ -214,9 +234,9 @@ export class AuditPipeline implements AuditSink {
     this.schedule(false);
   }
 
-  /** One writeBatch; true when committed. On failure arms the retry timer. */
-  private async sendBatch(batch: AuditEvent[]): Promise<boolean> {
-    // A batch in flight is never abandoned for a second one (two transactions would race on the stream's
+  /** One writeBatch, `offset` events behind the spool's head; resolves null when committed, else with the error. */
+  private async sendBatch(batch: AuditEvent[], offset: number): Promise<unknown> {
+    // A batch in flight is never abandoned for a new attempt (two transactions would race on the stream's
     // chain); a stalled one (silent network partition, hung server) is reported while events keep spooling.
     const stall = setTimeout(() => {
       diag.error(
@@ -229,24 +249,27 @@ export class AuditPipeline implements AuditSink {
       if (this.opts.spoolFsync === 'batch') this.opts.spool.sync();
       const writer = this.writer ?? (await this.connect());
       const pending = context.with(suppressTracing(ROOT_CONTEXT), () => writer.writeBatch(asRecords(batch)));
-      this.prepareNext(writer, batch.length); // CPU work for the next batch while this one is in the database
+      this.prepareNext(writer, offset + batch.length); // CPU work for the next batch while this one is in the database
       const result = await pending;
-      this.opts.spool.commit(batch.length);
-      this.batchesCommitted += 1;
       this.duplicatesSkipped += result.duplicates;
-      this.lastCommitAt = new Date().toISOString();
-      if (this.failures > 0) {
-        diag.info(`cvd-activity: Postgres takes audit events again after ${this.failures} failed attempt(s); the backlog drains in order`);
-        this.failures = 0;
-      }
-      this.settleWaiters();
-      return true;
+      return null;
     } catch (err) {
-      this.onFailure(err, batch.length);
-      return false;
+      return err ?? new Error('audit batch failed');
     } finally {
       clearTimeout(stall);
     }
+  }
+
+  /** Counts the oldest batch in flight committed, in the spool and for waiters. */
+  private committed(length: number): void {
+    this.opts.spool.commit(length);
+    this.batchesCommitted += 1;
+    this.lastCommitAt = new Date().toISOString();
+    if (this.failures > 0) {
+      diag.info(`cvd-activity: Postgres takes audit events again after ${this.failures} failed attempt(s); the backlog drains in order`);
+      this.failures = 0;
+    }
+    this.waiters.settle(this.opts.spool.committedOwn);
   }
 
   /** Lets the writer do the next batch's per-event work (canonical JSON, HMAC) now; a failure only loses the head start. */
@@ -260,7 +283,15 @@ export class AuditPipeline implements AuditSink {
     }
   }
 
-  private async connect(): Promise<AuditWriter> {
+  private connect(): Promise<AuditWriter> {
+    // Two batches may start at once: they share one writer (one stream).
+    this.connecting ??= this.openWriter().finally(() => {
+      this.connecting = null;
+    });
+    return this.connecting;
+  }
+
+  private async openWriter(): Promise<AuditWriter> {
     const factory = this.opts.writerFactory!;
     const writer = await context.with(suppressTracing(ROOT_CONTEXT), () =>
       Promise.resolve(factory({ streamId: this.opts.streamId })),
@@ -295,16 +326,6 @@ export class AuditPipeline implements AuditSink {
       this.schedule(true);
     }, Math.random() * cap); // full jitter: processes that failed together do not retry together
     this.retryTimer.unref();
-  }
-
-  private settleWaiters(): void {
-    const committed = this.opts.spool.committedOwn;
-    this.waiters = this.waiters.filter((w) => {
-      if (w.target > committed) return true;
-      clearTimeout(w.timer);
-      w.resolve();
-      return false;
-    });
   }
 
   private clearTimer(name: 'delayTimer' | 'retryTimer'): void {

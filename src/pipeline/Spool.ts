@@ -110,12 +110,17 @@ export class Spool {
   /** Appends one event durably (see class doc); throws SpoolFullError / SpoolWriteError when it cannot. */
   append(event: AuditEvent): void {
     if (this.closed) throw new Error(`audit spool ${this.dir} is closed`);
-    const line = Buffer.from(JSON.stringify(event) + '\n', 'utf8');
-    if (this.usedBytes + line.length > this.maxBytes) throw this.refuse(new SpoolFullError(this.dir, this.usedBytes, this.maxBytes));
+    // The string goes to write(2) as it is: no Buffer per event (a short write falls back to one).
+    const line = JSON.stringify(event) + '\n';
+    const bytes = Buffer.byteLength(line, 'utf8');
+    if (this.usedBytes + bytes > this.maxBytes) throw this.refuse(new SpoolFullError(this.dir, this.usedBytes, this.maxBytes));
     const seg = this.writableSegment();
     try {
-      let written = 0;
-      while (written < line.length) written += writeSync(seg.fd!, line, written);
+      let written = writeSync(seg.fd!, line, null, 'utf8');
+      if (written < bytes) {
+        const rest = Buffer.from(line, 'utf8');
+        while (written < bytes) written += writeSync(seg.fd!, rest, written);
+      }
       if (this.fsync === 'always') fdatasyncSync(seg.fd!);
     } catch (err) {
       // A short write must not leave half a line that the next line would be glued to.
@@ -127,10 +132,10 @@ export class Spool {
       throw this.refuse(new SpoolWriteError(seg.path, err));
     }
     const offset = seg.bytes;
-    seg.bytes += line.length;
+    seg.bytes += bytes;
     seg.events += 1;
     seg.dirty = true;
-    this.usedBytes += line.length;
+    this.usedBytes += bytes;
     this.stats.accepted += 1;
     if (this.cursor === null && this.inMemory < this.maxInMemory) {
       this.queue.push({ event, seg });

@@ -57,18 +57,30 @@ export function chainHash(link: ChainLink, row: ChainRow): string {
 
 // One-shot crypto.hash (Node >= 20.12) is about 3x faster than createHash for short inputs.
 const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
+const oneShotBytes = (crypto as { hash?: OneShotBytes }).hash;
+type OneShotBytes = ((algorithm: string, data: Buffer, encoding: 'buffer') => Buffer) & ((algorithm: string, data: Buffer, encoding: 'hex') => string);
 const sha256Hex: (text: string) => string = oneShot
   ? (text) => oneShot('sha256', text, 'hex')
   : (text) => createHash('sha256').update(text, 'utf8').digest('hex');
 
+// JSON.stringify escapes only these (quote, backslash, controls, lone surrogates):
+// strings without any are quoted as they are, about twice as fast as calling it.
+const JSON_ESCAPED = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** JSON.stringify of a string or null, byte for byte. */
+function jsonString(v: string | null): string {
+  if (v === null) return 'null';
+  return JSON_ESCAPED.test(v) ? JSON.stringify(v) : `"${v}"`;
+}
+
 /** The exact text that is hashed: a JSON array in fixed field order, jsonb fields embedded as canonical JSON. */
 export function hashInput(link: ChainLink, r: ChainRow): string {
-  const s = JSON.stringify;
-  return `[${s(HASH_VERSION)},${s(link.streamId)},${link.seq},${s(link.prevHash)},${s(r.eventId)},${s(r.createdAt)},${s(r.recordedAt)},`
+  const s = jsonString;
+  return `["${HASH_VERSION}",${s(link.streamId)},${link.seq},${s(link.prevHash)},${s(r.eventId)},${s(r.createdAt)},${s(r.recordedAt)},`
     + `${s(r.action)},${s(r.category)},${s(r.severity)},${s(r.outcome)},${s(r.reason)},${s(r.actorType)},`
     + `${s(r.userId)},${s(r.userRole)},${s(r.sessionId)},${s(r.resourceType)},${s(r.resourceId)},`
-    + `${r.details},${r.oldValue ?? 'null'},${r.newValue ?? 'null'},${s(r.affectedRecords)},`
-    + `${s(r.traceId)},${s(r.spanId)},${s(r.serviceName)},${r.schemaValid},${s(r.schemaErrors)},${s(r.piiHmac)}]`;
+    + `${r.details},${r.oldValue ?? 'null'},${r.newValue ?? 'null'},${JSON.stringify(r.affectedRecords)},`
+    + `${s(r.traceId)},${s(r.spanId)},${s(r.serviceName)},${r.schemaValid},${JSON.stringify(r.schemaErrors)},${s(r.piiHmac)}]`;
 }
 
 /**
@@ -79,17 +91,32 @@ export function hashInput(link: ChainLink, r: ChainRow): string {
 export class PiiHasher {
   private readonly inner: Hash;
   private readonly outer: Hash;
+  private readonly innerPad: Buffer;
+  private readonly outerPad: Buffer;
 
   constructor(key: Buffer) {
     const block = Buffer.alloc(64);
     (key.length > 64 ? createHash('sha256').update(key).digest() : key).copy(block);
-    this.inner = createHash('sha256').update(block.map((b) => b ^ 0x36));
-    this.outer = createHash('sha256').update(block.map((b) => b ^ 0x5c));
+    this.innerPad = Buffer.from(block.map((b) => b ^ 0x36));
+    this.outerPad = Buffer.from(block.map((b) => b ^ 0x5c));
+    this.inner = createHash('sha256').update(this.innerPad);
+    this.outer = createHash('sha256').update(this.outerPad);
   }
 
   /** HMAC of `[eventId, clientAddress, userAgent, fields]` as canonical JSON (`fieldsJson` already canonical). */
   hmac(eventId: string, clientAddress: string | null, userAgent: string | null, fieldsJson: string): string {
-    const message = `[${JSON.stringify(eventId)},${JSON.stringify(clientAddress)},${JSON.stringify(userAgent)},${fieldsJson}]`;
+    const message = `[${jsonString(eventId)},${jsonString(clientAddress)},${jsonString(userAgent)},${fieldsJson}]`;
+    if (oneShotBytes) {
+      // Two one-shot hashes over pad || data: the same HMAC, about twice as fast as copying Hash objects.
+      const length = Buffer.byteLength(message);
+      const inner = Buffer.allocUnsafe(64 + length);
+      this.innerPad.copy(inner);
+      inner.write(message, 64, length, 'utf8');
+      const outer = Buffer.allocUnsafe(96);
+      this.outerPad.copy(outer);
+      oneShotBytes('sha256', inner, 'buffer').copy(outer, 64);
+      return oneShotBytes('sha256', outer, 'hex');
+    }
     const innerDigest = this.inner.copy().update(message, 'utf8').digest();
     return this.outer.copy().update(innerDigest).digest('hex');
   }
@@ -127,7 +154,7 @@ function encode(value: unknown, clean: boolean): string {
   if (value === null || value === undefined) return 'null';
   switch (typeof value) {
     case 'string':
-      return JSON.stringify(clean ? storableText(value) : value);
+      return jsonString(clean ? storableText(value) : value);
     case 'number':
       return Number.isFinite(value) ? JSON.stringify(value) : 'null';
     case 'boolean':
@@ -152,7 +179,7 @@ function encode(value: unknown, clean: boolean): string {
         if (keys.length > 1) keys.sort();
         for (const key of keys) {
           const x = obj[key];
-          if (!isSkipped(x)) out += `${out ? ',' : ''}${JSON.stringify(key)}:${encode(x, false)}`;
+          if (!isSkipped(x)) out += `${out ? ',' : ''}${jsonString(key)}:${encode(x, false)}`;
         }
         return `{${out}}`;
       }

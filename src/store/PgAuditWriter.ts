@@ -1,32 +1,28 @@
 /**
- * The Postgres AuditWriter: one transaction per batch that locks the stream's
- * head, skips events already stored, chains the rest, COPYs them into
- * audit_log (and their personal data into audit_personal) and advances the head.
+ * The Postgres AuditWriter: one transaction per batch that chains the events
+ * onto the stream's head, COPYs them into audit_log (and their personal data
+ * into audit_personal) and advances the head. Batches may overlap: the next
+ * one is hashed and COPYed while the previous one commits, and commits only
+ * after it, onto exactly the head it left (see docs/audit-trail.md, "The writer").
  */
 import { hostname } from 'node:os';
-import { once } from 'node:events';
-import { Readable } from 'node:stream';
-import { finished, pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import type { PoolClient } from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
-import { copyField, copyTextArray } from './copy';
-import { StoreDataError, StoreError, toStoreError } from './errors';
-import { chainHash, PiiHasher } from './HashChain';
-import type { ChainLink, ChainRow } from './HashChain';
+import { copyChained, copyInto, LOG_COLUMNS, PERSONAL_COLUMNS, storedQuery, withoutStored } from './copyRows';
+import { StoreDataError, StoreError, StoreUnavailableError, toStoreError } from './errors';
+import { PiiHasher } from './HashChain';
+import type { ChainLink } from './HashChain';
+import { BatchOrder } from './BatchOrder';
+import type { Turn } from './BatchOrder';
 import { checkName, DEFAULT_SCHEMA, quoteIdent, quoteLiteral } from './identifiers';
 import { completeRow, identifyRow } from './rows';
 import type { IdentifiedRow, PreparedRow } from './rows';
 import type { AuditRecord, AuditWriter, BatchResult, PgAuditWriterOptions } from './types';
 
-const LOG_COLUMNS = 'event_id, created_at, recorded_at, action, category, severity, outcome, reason, actor_type, user_id, user_role, '
-  + 'session_id, resource_type, resource_id, details, old_value, new_value, affected_records, trace_id, span_id, service_name, '
-  + 'schema_valid, schema_errors, pii_hmac, stream_id, seq, prev_hash, hash';
 const MAX_REPLAY_ATTEMPTS = 3;
 /** Longest a batch waits for its stream's head lock before failing as StoreUnavailableError (retriable). */
 const LOCK_TIMEOUT_MS = 30_000;
-/** COPY data is sent in pieces of about this size, so the server works while the next piece is hashed. */
-const COPY_CHUNK_CHARS = 64 * 1024;
+const PREVIOUS_FAILED = 'the previous batch of this stream failed, so this one is not committed (rows are chained in order); it is retried';
 
 /** Creates the Postgres writer of one hash-chain stream. */
 export function createPgAuditWriter(options: PgAuditWriterOptions): AuditWriter {
@@ -35,9 +31,12 @@ export function createPgAuditWriter(options: PgAuditWriterOptions): AuditWriter 
 
 class PgAuditWriter implements AuditWriter {
   readonly streamId: string;
+  readonly overlapsBatches = true;
   private readonly pool: pg.Pool;
   private readonly ownPool: boolean;
   private readonly s: string;
+  /** The stream id as a quoted literal. */
+  private readonly stream: string;
   private readonly pii: PiiHasher;
   private readonly host: string;
   private readonly pid: number;
@@ -49,6 +48,10 @@ class PgAuditWriter implements AuditWriter {
   /** Work done by prepare(), by record. */
   private readonly prepared = new WeakMap<AuditRecord, { id: IdentifiedRow; row: PreparedRow | null }>();
   private closed = false;
+  /** Head after the rows of the latest call were hashed (committed or still in flight); null: read it from the database. */
+  private head: ChainLink | null = null;
+  /** Call order of overlapping writeBatch calls. */
+  private readonly order = new BatchOrder();
 
   constructor(o: PgAuditWriterOptions) {
     if (typeof o.streamId !== 'string' || o.streamId.length === 0 || o.streamId.length > 200) {
@@ -58,6 +61,7 @@ class PgAuditWriter implements AuditWriter {
       throw new TypeError('piiKey must be a Buffer of at least 16 bytes (the HMAC key for personal data)');
     }
     this.streamId = o.streamId;
+    this.stream = quoteLiteral(o.streamId);
     this.s = quoteIdent(checkName('schema', o.schema ?? DEFAULT_SCHEMA));
     this.pii = new PiiHasher(o.piiKey);
     this.host = o.host ?? hostname();
@@ -104,40 +108,54 @@ class PgAuditWriter implements AuditWriter {
       identified.push(row);
     }
     const inBatchDuplicates = records.length - identified.length;
-    return this.quiet(async () => {
-      try {
-        await this.ensurePartitions(identified);
-      } catch (err) {
-        this.lookUpFirst = true;
-        throw toStoreError(err, 'creating audit_log partitions');
-      }
-      // Replays follow failures and restarts: only then look up stored events
-      // before inserting. Otherwise the unique index is the guard, and a
-      // conflict (another process replaying the same events) makes the next
-      // attempt look up.
-      let lookUp = this.lookUpFirst;
-      for (let attempt = 1; ; attempt++) {
-        try {
-          const result = await this.writeOnce(identified, lookUp);
-          this.lookUpFirst = false;
-          return { inserted: result.inserted, duplicates: result.duplicates + inBatchDuplicates };
-        } catch (err) {
-          this.lookUpFirst = true;
-          const e = toStoreError(err, `writing a batch of ${identified.length} audit events`);
-          if (e.sqlState === '23505' && attempt < MAX_REPLAY_ATTEMPTS) {
-            lookUp = true;
-            continue;
-          }
-          throw e;
-        }
-      }
-    });
+    const turn = this.order.next();
+    try {
+      const result = await this.quiet(() => this.write(identified, turn));
+      this.lookUpFirst = false;
+      turn.committed(true);
+      return { inserted: result.inserted, duplicates: result.duplicates + inBatchDuplicates };
+    } catch (err) {
+      // Replays follow failures: look up stored events next time, and read the head from the database.
+      this.lookUpFirst = true;
+      this.head = null;
+      turn.committed(false);
+      throw toStoreError(err, `writing a batch of ${identified.length} audit events`);
+    } finally {
+      turn.chained();
+    }
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     if (this.ownPool) await this.pool.end();
+  }
+
+  private async write(rows: readonly IdentifiedRow[], turn: Turn): Promise<BatchResult> {
+    try {
+      await this.ensurePartitions(rows);
+    } catch (err) {
+      throw toStoreError(err, 'creating audit_log partitions');
+    }
+    await turn.prevChained;
+    // Replays follow failures and restarts: only then look up stored events
+    // before inserting. Otherwise the unique index is the guard, and a
+    // conflict (another process replaying the same events) makes the next
+    // attempt look up.
+    let lookUp = this.lookUpFirst;
+    for (let attempt = 1; ; attempt++) {
+      const head = this.head;
+      try {
+        return head !== null && !lookUp ? await this.writeAhead(rows, head, turn) : await this.writeLocked(rows, lookUp, turn);
+      } catch (err) {
+        const e = toStoreError(err, `writing a batch of ${rows.length} audit events`);
+        if (e.sqlState === '23505' && attempt < MAX_REPLAY_ATTEMPTS) {
+          lookUp = true;
+          continue;
+        }
+        throw e;
+      }
+    }
   }
 
   /** Creates the monthly partitions this batch needs that this writer has not seen yet. */
@@ -152,123 +170,111 @@ class PgAuditWriter implements AuditWriter {
     for (const month of missing.keys()) this.months.add(month);
   }
 
-  private async writeOnce(rows: readonly IdentifiedRow[], lookUp: boolean): Promise<BatchResult> {
+  /**
+   * The careful way (first batch, after any failure, replays): once the
+   * previous call committed, lock the head, skip stored events, chain from
+   * the head as stored.
+   */
+  private async writeLocked(rows: readonly IdentifiedRow[], lookUp: boolean, turn: Turn): Promise<BatchResult> {
+    if (!(await turn.prevCommitted)) throw new StoreUnavailableError(PREVIOUS_FAILED);
+    return this.withTransaction(async (client) => {
+      // Round trips dominate on a busy host, so statements whose values are
+      // safe to inline (validated UUIDs, ISO times, hex, integers, quoted
+      // literals) go to the server together: open + lock + dedupe in one trip.
+      const opening = await client.query(`BEGIN; SET LOCAL lock_timeout = '${LOCK_TIMEOUT_MS}ms';${this.streamRegistered ? '' : `
+        INSERT INTO ${this.s}.audit_streams (stream_id, host, pid) VALUES (${this.stream}, ${quoteLiteral(this.host)}, ${this.pid})
+          ON CONFLICT (stream_id) DO NOTHING;`}
+        SELECT head_seq::text AS head_seq, head_hash FROM ${this.s}.audit_streams WHERE stream_id = ${this.stream} FOR UPDATE;
+        ${lookUp ? storedQuery(this.s, rows) : ''}`) as unknown as pg.QueryResult[];
+      const results = opening.filter((r) => r.command === 'SELECT');
+      const stored = results[0]!.rows[0] as { head_seq: string; head_hash: string | null };
+      const fresh = lookUp ? withoutStored(rows, results[1]!.rows as Array<{ id: string; ms: string }>) : rows;
+      const link: ChainLink = { streamId: this.streamId, seq: Number(stored.head_seq), prevHash: stored.head_hash };
+      if (fresh.length === 0) {
+        this.chainedTo(link, turn);
+        await client.query('COMMIT');
+      } else {
+        await this.copyRows(client, fresh, link, turn);
+        await client.query(`${this.advanceHead(link)}; COMMIT`);
+      }
+      this.streamRegistered = true;
+      return { inserted: fresh.length, duplicates: rows.length - fresh.length };
+    });
+  }
+
+  /**
+   * The fast way, while batches succeed: chain from the head the previous
+   * call left in memory and COPY at once, even while that call is still
+   * committing; then, once it committed, move the head in the database only if
+   * it is still exactly where this batch was chained from (else roll back).
+   */
+  private async writeAhead(rows: readonly IdentifiedRow[], head: ChainLink, turn: Turn): Promise<BatchResult> {
+    return this.withTransaction(async (client) => {
+      const begun = client.query(`BEGIN; SET LOCAL lock_timeout = '${LOCK_TIMEOUT_MS}ms'`); // queued: the rows are hashed meanwhile
+      begun.catch(() => {}); // awaited below
+      const link: ChainLink = { ...head };
+      await this.copyRows(client, rows, link, turn);
+      await begun;
+      if (!(await turn.prevCommitted)) throw new StoreUnavailableError(PREVIOUS_FAILED);
+      // Move the head and commit in one round trip, but only if the head is still where this batch was
+      // chained from: if the UPDATE matched no row, 1/0 aborts the transaction and COMMIT never runs.
+      try {
+        await client.query(`WITH moved AS (${this.advanceHead(link)} AND head_seq = ${head.seq} AND head_hash IS NOT DISTINCT FROM ${
+          head.prevHash === null ? 'NULL' : quoteLiteral(head.prevHash)} RETURNING 1)
+          SELECT 1 / (SELECT count(*)::int FROM moved); COMMIT`);
+      } catch (err) {
+        if ((err as { code?: string }).code !== '22012') throw err;
+        throw new StoreUnavailableError(`the head of stream ${this.streamId} moved while a batch was chained onto it; the batch is rolled back and retried`);
+      }
+      return { inserted: rows.length, duplicates: 0 };
+    });
+  }
+
+  /** UPDATE of the stream's head to `link` (append conditions with AND). */
+  private advanceHead(link: ChainLink): string {
+    return `UPDATE ${this.s}.audit_streams SET head_seq = ${link.seq}, head_hash = ${quoteLiteral(link.prevHash!)},
+          host = ${quoteLiteral(this.host)}, pid = ${this.pid}, updated_at = now() WHERE stream_id = ${this.stream}`;
+  }
+
+  /** Runs `work` on a pooled connection; rolls back on failure and discards a failed connection. */
+  private async withTransaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     let failure: unknown;
     const onError = (err: Error) => { failure ??= err; };
     client.on('error', onError); // a socket error between queries must not crash the host app
     try {
-      // Round trips dominate on a busy host, so statements whose values are
-      // safe to inline (validated UUIDs, ISO times, hex, integers, quoted
-      // literals) go to the server together: open + lock + dedupe in one trip.
-      const stream = quoteLiteral(this.streamId);
-      const opening = await client.query(`BEGIN; SET LOCAL lock_timeout = '${LOCK_TIMEOUT_MS}ms';${this.streamRegistered ? '' : `
-        INSERT INTO ${this.s}.audit_streams (stream_id, host, pid) VALUES (${stream}, ${quoteLiteral(this.host)}, ${this.pid})
-          ON CONFLICT (stream_id) DO NOTHING;`}
-        SELECT head_seq::text AS head_seq, head_hash FROM ${this.s}.audit_streams WHERE stream_id = ${stream} FOR UPDATE;
-        ${lookUp ? this.storedQuery(rows) : ''}`) as unknown as pg.QueryResult[];
-      const results = opening.filter((r) => r.command === 'SELECT');
-      const head = results[0]!.rows[0] as { head_seq: string; head_hash: string | null };
-      const fresh = lookUp ? withoutStored(rows, results[1]!.rows as Array<{ id: string; ms: string }>) : rows;
-      if (fresh.length > 0) {
-        const link: ChainLink = { streamId: this.streamId, seq: Number(head.head_seq), prevHash: head.head_hash };
-        const personal = await this.copyChained(client, fresh, link);
-        if (personal) {
-          await copyInto(client, `COPY ${this.s}.audit_personal (event_id, client_address, user_agent, fields) FROM STDIN`, personal);
-        }
-        await client.query(`UPDATE ${this.s}.audit_streams SET head_seq = ${link.seq}, head_hash = ${quoteLiteral(link.prevHash!)},
-          host = ${quoteLiteral(this.host)}, pid = ${this.pid}, updated_at = now() WHERE stream_id = ${stream}; COMMIT`);
-      } else {
-        await client.query('COMMIT');
-      }
-      this.streamRegistered = true;
-      return { inserted: fresh.length, duplicates: rows.length - fresh.length };
+      return await work(client);
     } catch (err) {
       failure ??= err;
       await client.query('ROLLBACK').catch(() => {});
       throw err;
     } finally {
       client.off('error', onError);
-      client.release(failure ? true : undefined); // a failed connection is discarded, not reused
+      client.release(failure ? true : undefined); // a failed connection is not reused
     }
   }
 
-  /**
-   * Completes, chains and COPYs the rows, a chunk at a time, so the server
-   * inserts one chunk while the next is hashed. Advances `link` to the last
-   * row; returns the COPY text of their personal data.
-   */
-  private async copyChained(client: PoolClient, rows: readonly IdentifiedRow[], link: ChainLink): Promise<string> {
-    const copy = client.query(copyFrom(`COPY ${this.s}.audit_log (${LOG_COLUMNS}) FROM STDIN`));
-    const done = finished(copy);
-    done.catch(() => {}); // awaited below; an early failure must not be an unhandled rejection
-    const recordedAt = new Date().toISOString();
-    let personal = '';
-    let chunk = '';
+  /** COPYs the rows (chained from `link`, which ends at the last row) and their personal data. */
+  private async copyRows(client: PoolClient, rows: readonly IdentifiedRow[], link: ChainLink, turn: Turn): Promise<void> {
+    const sql = `COPY ${this.s}.audit_log (${LOG_COLUMNS}) FROM STDIN`;
+    const personal = await copyChained(client, sql, rows, link, (row) => this.completed(row), () => this.chainedTo(link, turn));
+    if (personal) await copyInto(client, `COPY ${this.s}.audit_personal (${PERSONAL_COLUMNS}) FROM STDIN`, personal);
+  }
+
+  /** Every stored value of a row: from prepare() when it ran, else computed now. */
+  private completed(id: IdentifiedRow): PreparedRow {
+    const row = this.prepared.get(id.record)?.row;
+    if (row) return row;
     try {
-      for (let i = 0; i < rows.length; i++) {
-        let row = this.prepared.get(rows[i]!.record)?.row;
-        if (!row) {
-          try {
-            row = completeRow(rows[i]!, this.pii);
-          } catch (err) {
-            throw new StoreDataError(`audit event ${rows[i]!.eventId} cannot be encoded: ${(err as Error).message}`, { cause: err });
-          }
-        }
-        link.seq += 1;
-        row.recordedAt = recordedAt;
-        const hash = chainHash(link, row);
-        chunk += logLine(link, row, hash);
-        link.prevHash = hash;
-        if (row.personal) {
-          const p = row.personal;
-          personal += `${row.eventId}\t${copyField(p.clientAddress)}\t${copyField(p.userAgent)}\t${copyField(p.fields)}\n`;
-        }
-        if (chunk.length >= COPY_CHUNK_CHARS || i === rows.length - 1) {
-          if (!copy.write(chunk)) await once(copy, 'drain');
-          chunk = '';
-        }
-      }
-      copy.end();
+      return completeRow(id, this.pii);
     } catch (err) {
-      copy.destroy(err as Error); // sends CopyFail: the server aborts the COPY
-      await done.catch(() => {});
-      throw err;
+      throw new StoreDataError(`audit event ${id.eventId} cannot be encoded: ${(err as Error).message}`, { cause: err });
     }
-    await done;
-    return personal;
   }
 
-  /** Finds which of these (event id, event time) pairs are stored; ids are validated UUIDs, so inlining is safe. */
-  private storedQuery(rows: readonly IdentifiedRow[]): string {
-    let min = Infinity;
-    let max = -Infinity;
-    for (const row of rows) {
-      if (row.createdMs < min) min = row.createdMs;
-      if (row.createdMs > max) max = row.createdMs;
-    }
-    return `SELECT event_id::text AS id, (extract(epoch FROM created_at) * 1000)::bigint::text AS ms FROM ${this.s}.audit_log
-      WHERE event_id = ANY('{${rows.map((r) => r.eventId).join(',')}}'::uuid[])
-        AND created_at BETWEEN '${new Date(min).toISOString()}' AND '${new Date(max).toISOString()}'`;
+  /** The rows of this call are hashed up to `link`: the next call may chain on. */
+  private chainedTo(link: ChainLink, turn: Turn): void {
+    this.head = { ...link };
+    turn.chained();
   }
-}
-
-/** The rows whose (event id, event time) is not among `stored`. */
-function withoutStored(rows: readonly IdentifiedRow[], stored: ReadonlyArray<{ id: string; ms: string }>): IdentifiedRow[] {
-  if (stored.length === 0) return rows.slice();
-  const known = new Set(stored.map((r) => `${r.id}|${r.ms}`));
-  return rows.filter((r) => !known.has(`${r.eventId}|${r.createdMs}`));
-}
-
-function logLine(link: ChainLink, r: ChainRow, hash: string): string {
-  return `${r.eventId}\t${r.createdAt}\t${r.recordedAt}\t${copyField(r.action)}\t${copyField(r.category)}\t${copyField(r.severity)}\t`
-    + `${copyField(r.outcome)}\t${copyField(r.reason)}\t${copyField(r.actorType)}\t${copyField(r.userId)}\t${copyField(r.userRole)}\t`
-    + `${copyField(r.sessionId)}\t${copyField(r.resourceType)}\t${copyField(r.resourceId)}\t${copyField(r.details)}\t`
-    + `${copyField(r.oldValue)}\t${copyField(r.newValue)}\t${copyField(r.affectedRecords)}\t${copyField(r.traceId)}\t`
-    + `${copyField(r.spanId)}\t${copyField(r.serviceName)}\t${copyField(r.schemaValid)}\t${copyTextArray(r.schemaErrors)}\t`
-    + `${copyField(r.piiHmac)}\t${copyField(link.streamId)}\t${link.seq}\t${copyField(link.prevHash)}\t${hash}\n`;
-}
-
-async function copyInto(client: PoolClient, sql: string, text: string): Promise<void> {
-  await pipeline(Readable.from([Buffer.from(text, 'utf8')]), client.query(copyFrom(sql)));
 }

@@ -49,6 +49,13 @@ export interface AuditWriter {
    * database; `writeBatch` then reuses it. Records must not change afterwards.
    */
   prepare?(records: readonly AuditRecord[]): void;
+  /**
+   * Optional: true when `writeBatch` may be called again before the previous
+   * call settled, because the writer commits batches in call order and fails a
+   * batch whose predecessor failed. The pipeline then keeps two batches in
+   * flight; otherwise it calls writeBatch strictly one at a time.
+   */
+  readonly overlapsBatches?: boolean;
   close(): Promise<void>;
 }
 

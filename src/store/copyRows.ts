@@ -1,0 +1,103 @@
+/** COPY text of stored rows, and the SQL the writer inlines (values validated or quoted first). */
+import { once } from 'node:events';
+import { Readable } from 'node:stream';
+import { finished, pipeline } from 'node:stream/promises';
+import type { PoolClient } from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { copyField, copyTextArray } from './copy';
+import { chainHash } from './HashChain';
+import type { ChainLink, ChainRow } from './HashChain';
+import type { IdentifiedRow, PreparedPersonal, PreparedRow } from './rows';
+
+/** COPY data is sent in pieces of about this size, so the server works while the next piece is hashed. */
+const COPY_CHUNK_CHARS = 64 * 1024;
+
+/** Columns of audit_log in the order `logLine` writes them. */
+export const LOG_COLUMNS = 'event_id, created_at, recorded_at, action, category, severity, outcome, reason, actor_type, user_id, user_role, '
+  + 'session_id, resource_type, resource_id, details, old_value, new_value, affected_records, trace_id, span_id, service_name, '
+  + 'schema_valid, schema_errors, pii_hmac, stream_id, seq, prev_hash, hash';
+
+/** Columns of audit_personal in the order `personalLine` writes them. */
+export const PERSONAL_COLUMNS = 'event_id, client_address, user_agent, fields';
+
+/** One audit_log row in COPY text format. */
+export function logLine(link: ChainLink, r: ChainRow, hash: string): string {
+  return `${r.eventId}\t${r.createdAt}\t${r.recordedAt}\t${copyField(r.action)}\t${copyField(r.category)}\t${copyField(r.severity)}\t`
+    + `${copyField(r.outcome)}\t${copyField(r.reason)}\t${copyField(r.actorType)}\t${copyField(r.userId)}\t${copyField(r.userRole)}\t`
+    + `${copyField(r.sessionId)}\t${copyField(r.resourceType)}\t${copyField(r.resourceId)}\t${copyField(r.details)}\t`
+    + `${copyField(r.oldValue)}\t${copyField(r.newValue)}\t${copyField(r.affectedRecords)}\t${copyField(r.traceId)}\t`
+    + `${copyField(r.spanId)}\t${copyField(r.serviceName)}\t${copyField(r.schemaValid)}\t${copyTextArray(r.schemaErrors)}\t`
+    + `${copyField(r.piiHmac)}\t${copyField(link.streamId)}\t${link.seq}\t${copyField(link.prevHash)}\t${hash}\n`;
+}
+
+/** One audit_personal row in COPY text format. */
+export function personalLine(eventId: string, p: PreparedPersonal): string {
+  return `${eventId}\t${copyField(p.clientAddress)}\t${copyField(p.userAgent)}\t${copyField(p.fields)}\n`;
+}
+
+/** COPYs ready-made text in one piece. */
+export async function copyInto(client: PoolClient, sql: string, text: string): Promise<void> {
+  await pipeline(Readable.from([Buffer.from(text, 'utf8')]), client.query(copyFrom(sql)));
+}
+
+/** SELECT of which of these (event id, event time) pairs are stored; ids are validated UUIDs, so inlining is safe. */
+export function storedQuery(schema: string, rows: readonly IdentifiedRow[]): string {
+  let min = Infinity;
+  let max = -Infinity;
+  for (const row of rows) {
+    if (row.createdMs < min) min = row.createdMs;
+    if (row.createdMs > max) max = row.createdMs;
+  }
+  return `SELECT event_id::text AS id, (extract(epoch FROM created_at) * 1000)::bigint::text AS ms FROM ${schema}.audit_log
+      WHERE event_id = ANY('{${rows.map((r) => r.eventId).join(',')}}'::uuid[])
+        AND created_at BETWEEN '${new Date(min).toISOString()}' AND '${new Date(max).toISOString()}'`;
+}
+
+/** The rows whose (event id, event time) is not among `stored`. */
+export function withoutStored(rows: readonly IdentifiedRow[], stored: ReadonlyArray<{ id: string; ms: string }>): IdentifiedRow[] {
+  if (stored.length === 0) return rows.slice();
+  const known = new Set(stored.map((r) => `${r.id}|${r.ms}`));
+  return rows.filter((r) => !known.has(`${r.eventId}|${r.createdMs}`));
+}
+
+/**
+ * Chains and COPYs the rows (`complete` gives each row's values), a chunk at
+ * a time, so the server inserts one chunk while the next is hashed. Advances
+ * `link` to the last row, calls `onChained` once every row is hashed; returns
+ * the COPY text of their personal data.
+ */
+export async function copyChained(
+  client: PoolClient, sql: string, rows: readonly IdentifiedRow[], link: ChainLink,
+  complete: (row: IdentifiedRow) => PreparedRow, onChained: () => void,
+): Promise<string> {
+  // A high-water mark above a batch's size: hashing never waits for the COPY to start.
+  const copy = client.query(copyFrom(sql, { highWaterMark: 4 << 20 }));
+  const done = finished(copy);
+  done.catch(() => {}); // awaited below; an early failure must not be an unhandled rejection
+  const recordedAt = new Date().toISOString();
+  let personal = '';
+  let chunk = '';
+  try {
+    for (let i = 0; i < rows.length; i++) {
+      const row = complete(rows[i]!);
+      link.seq += 1;
+      row.recordedAt = recordedAt;
+      const hash = chainHash(link, row);
+      chunk += logLine(link, row, hash);
+      link.prevHash = hash;
+      if (row.personal) personal += personalLine(row.eventId, row.personal);
+      if (chunk.length >= COPY_CHUNK_CHARS || i === rows.length - 1) {
+        if (!copy.write(chunk)) await once(copy, 'drain');
+        chunk = '';
+      }
+    }
+    onChained();
+    copy.end();
+  } catch (err) {
+    copy.destroy(err as Error); // sends CopyFail: the server aborts the COPY
+    await done.catch(() => {});
+    throw err;
+  }
+  await done;
+  return personal;
+}
