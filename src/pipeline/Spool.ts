@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import type { AuditEvent } from '../audit/types';
 import type { SpoolOptions, SpoolStatus } from './types';
 import { SpoolFullError, SpoolOpenError, SpoolWriteError } from './errors';
-import { parseEventLine, readRange, splitLines } from './segmentLines';
+import { lineEnds, parseEventLine, readRange } from './segmentLines';
 import { claimOrphanSegments, lockName, newInstanceId, segmentName, writeLock } from './spoolFiles';
 
 interface Segment {
@@ -328,8 +328,13 @@ export class Spool {
       seg.bytes = cursor.offset + buf.length;
     }
     const room = this.maxInMemory - this.inMemory;
-    const { lines, consumed } = splitLines(buf, room);
-    for (const line of lines) this.acceptLine(line, seg, false);
+    const { count, consumed } = lineEnds(buf, room);
+    if (count > 0) {
+      // One UTF-8 decode for the whole run of lines, not a Buffer and a decode per line:
+      // a newline byte never occurs inside a multi-byte character, so the split is the same.
+      const lines = buf.toString('utf8', 0, consumed - 1).split('\n');
+      for (const line of lines) this.acceptLine(line, seg, false);
+    }
     let used = consumed;
     if (consumed === 0 && room > 0) {
       if (cursor.offset + buf.length < seg.bytes) {
@@ -337,13 +342,13 @@ export class Spool {
         return;
       }
       // The segment ends without a newline: its writer died mid-line (a torn write).
-      if (buf.length > 0) this.acceptLine(buf, seg, true);
+      if (buf.length > 0) this.acceptLine(buf.toString('utf8'), seg, true);
       used = buf.length;
     }
     cursor.offset += used;
   }
 
-  private acceptLine(line: Buffer, seg: Segment, torn: boolean): void {
+  private acceptLine(line: string, seg: Segment, torn: boolean): void {
     const event = parseEventLine(line);
     if (event) {
       this.queue.push({ event, seg });
@@ -353,7 +358,7 @@ export class Spool {
     }
     this.stats.skippedLines += 1;
     diag.warn(
-      `cvd-activity: skipped ${torn ? 'a torn last line' : 'an unreadable line'} (${line.length} bytes) in audit spool segment ${seg.path}` +
+      `cvd-activity: skipped ${torn ? 'a torn last line' : 'an unreadable line'} (${Buffer.byteLength(line)} bytes) in audit spool segment ${seg.path}` +
         (torn ? ': its writer died mid-write, before record() returned' : ''),
     );
   }

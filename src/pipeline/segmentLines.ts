@@ -19,23 +19,23 @@ export function readRange(path: string, offset: number, length: number): Buffer 
   }
 }
 
-/** The first (at most `max`) newline-terminated lines of `buf`, without their newlines, and the bytes they span. */
-export function splitLines(buf: Buffer, max: number): { lines: Buffer[]; consumed: number } {
-  const lines: Buffer[] = [];
+/** How many (at most `max`) newline-terminated lines `buf` starts with, and the bytes they span (newlines included). */
+export function lineEnds(buf: Buffer, max: number): { count: number; consumed: number } {
+  let count = 0;
   let start = 0;
-  while (lines.length < max) {
+  while (count < max) {
     const nl = buf.indexOf(10, start);
     if (nl < 0) break;
-    lines.push(buf.subarray(start, nl));
+    count += 1;
     start = nl + 1;
   }
-  return { lines, consumed: start };
+  return { count, consumed: start };
 }
 
 /** The event a spool line holds, or null when the line is not one (torn or corrupt). */
-export function parseEventLine(line: Buffer): AuditEvent | null {
+export function parseEventLine(line: string): AuditEvent | null {
   try {
-    const event = JSON.parse(line.toString('utf8')) as AuditEvent;
+    const event = JSON.parse(line) as AuditEvent;
     return typeof event?.eventId === 'string' ? event : null;
   } catch {
     return null;

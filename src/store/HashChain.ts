@@ -55,6 +55,16 @@ export function chainHash(link: ChainLink, row: ChainRow): string {
   return sha256Hex(hashInput(link, row));
 }
 
+/**
+ * chainHash of a row this process made: its event id is a validated lowercase
+ * UUID, its times come from toISOString(), prev hash and HMAC from our own
+ * digests (or the stored head), so they are quoted without an escape test
+ * (same bytes). Verify keeps chainHash: values read back could be tampered with.
+ */
+export function chainHashOfOwnRow(link: ChainLink, row: ChainRow): string {
+  return sha256Hex(hashInput(link, row, plain));
+}
+
 // One-shot crypto.hash (Node >= 20.12) is about 3x faster than createHash for short inputs.
 const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
 const oneShotBytes = (crypto as { hash?: OneShotBytes }).hash;
@@ -74,13 +84,19 @@ function jsonString(v: string | null): string {
 }
 
 /** The exact text that is hashed: a JSON array in fixed field order, jsonb fields embedded as canonical JSON. */
-export function hashInput(link: ChainLink, r: ChainRow): string {
+export function hashInput(link: ChainLink, r: ChainRow, known: (v: string | null) => string = jsonString): string {
   const s = jsonString;
-  return `["${HASH_VERSION}",${s(link.streamId)},${link.seq},${s(link.prevHash)},${s(r.eventId)},${s(r.createdAt)},${s(r.recordedAt)},`
+  const k = known; // values that need no escapes when the row is our own (see chainHashOfOwnRow)
+  return `["${HASH_VERSION}",${s(link.streamId)},${link.seq},${k(link.prevHash)},${k(r.eventId)},${k(r.createdAt)},${k(r.recordedAt)},`
     + `${s(r.action)},${s(r.category)},${s(r.severity)},${s(r.outcome)},${s(r.reason)},${s(r.actorType)},`
     + `${s(r.userId)},${s(r.userRole)},${s(r.sessionId)},${s(r.resourceType)},${s(r.resourceId)},`
-    + `${r.details},${r.oldValue ?? 'null'},${r.newValue ?? 'null'},${JSON.stringify(r.affectedRecords)},`
-    + `${s(r.traceId)},${s(r.spanId)},${s(r.serviceName)},${r.schemaValid},${JSON.stringify(r.schemaErrors)},${s(r.piiHmac)}]`;
+    + `${r.details},${r.oldValue ?? 'null'},${r.newValue ?? 'null'},${r.affectedRecords === null ? 'null' : String(r.affectedRecords)},`
+    + `${s(r.traceId)},${s(r.spanId)},${s(r.serviceName)},${r.schemaValid},${r.schemaErrors.length === 0 ? '[]' : JSON.stringify(r.schemaErrors)},${k(r.piiHmac)}]`;
+}
+
+/** A string known to hold no character JSON escapes (hex, UUID, ISO time), or null, as JSON. */
+function plain(v: string | null): string {
+  return v === null ? 'null' : `"${v}"`;
 }
 
 /**
@@ -93,12 +109,20 @@ export class PiiHasher {
   private readonly outer: Hash;
   private readonly innerPad: Buffer;
   private readonly outerPad: Buffer;
+  /** innerPad followed by room for the message; grows for a longer one. */
+  private innerScratch: Buffer;
+  /** outerPad followed by the inner digest. */
+  private readonly outerScratch: Buffer;
 
   constructor(key: Buffer) {
     const block = Buffer.alloc(64);
     (key.length > 64 ? createHash('sha256').update(key).digest() : key).copy(block);
     this.innerPad = Buffer.from(block.map((b) => b ^ 0x36));
     this.outerPad = Buffer.from(block.map((b) => b ^ 0x5c));
+    this.innerScratch = Buffer.alloc(64 + 1024);
+    this.innerPad.copy(this.innerScratch);
+    this.outerScratch = Buffer.alloc(96);
+    this.outerPad.copy(this.outerScratch);
     this.inner = createHash('sha256').update(this.innerPad);
     this.outer = createHash('sha256').update(this.outerPad);
   }
@@ -108,14 +132,15 @@ export class PiiHasher {
     const message = `[${jsonString(eventId)},${jsonString(clientAddress)},${jsonString(userAgent)},${fieldsJson}]`;
     if (oneShotBytes) {
       // Two one-shot hashes over pad || data: the same HMAC, about twice as fast as copying Hash objects.
+      // The pads stay at the head of two scratch buffers this hasher owns: per event only the data is written.
       const length = Buffer.byteLength(message);
-      const inner = Buffer.allocUnsafe(64 + length);
-      this.innerPad.copy(inner);
-      inner.write(message, 64, length, 'utf8');
-      const outer = Buffer.allocUnsafe(96);
-      this.outerPad.copy(outer);
-      oneShotBytes('sha256', inner, 'buffer').copy(outer, 64);
-      return oneShotBytes('sha256', outer, 'hex');
+      if (64 + length > this.innerScratch.length) {
+        this.innerScratch = Buffer.alloc(Math.max(64 + length, this.innerScratch.length * 2));
+        this.innerPad.copy(this.innerScratch);
+      }
+      this.innerScratch.write(message, 64, length, 'utf8');
+      oneShotBytes('sha256', this.innerScratch.subarray(0, 64 + length), 'buffer').copy(this.outerScratch, 64);
+      return oneShotBytes('sha256', this.outerScratch, 'hex');
     }
     const innerDigest = this.inner.copy().update(message, 'utf8').digest();
     return this.outer.copy().update(innerDigest).digest('hex');

@@ -5,7 +5,7 @@ import { finished, pipeline } from 'node:stream/promises';
 import type { PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { copyField, copyTextArray } from './copy';
-import { chainHash } from './HashChain';
+import { chainHashOfOwnRow } from './HashChain';
 import type { ChainLink, ChainRow } from './HashChain';
 import type { IdentifiedRow, PreparedPersonal, PreparedRow } from './rows';
 
@@ -82,7 +82,7 @@ export async function copyChained(
       const row = complete(rows[i]!);
       link.seq += 1;
       row.recordedAt = recordedAt;
-      const hash = chainHash(link, row);
+      const hash = chainHashOfOwnRow(link, row);
       chunk += logLine(link, row, hash);
       link.prevHash = hash;
       if (row.personal) personal += personalLine(row.eventId, row.personal);

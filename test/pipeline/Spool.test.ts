@@ -49,18 +49,22 @@ describe('Spool', () => {
 
   it('holds at most maxInMemory events and reads the rest back from disk in order', () => {
     const spool = open({ maxInMemory: 10, segmentMaxEvents: 15 });
-    const events = Array.from({ length: 100 }, (_, i) => makeEvent(i));
+    // Multi-byte text (and a newline inside a string) read back from disk must come back as it went in.
+    const events = Array.from({ length: 100 }, (_, i) => ({ ...makeEvent(i), reason: i % 3 === 0 ? `Preis geändert € 🍫\n${i}` : null }));
     events.forEach((e) => spool.append(e));
     expect(spool.inMemory).to.equal(10);
     expect(spool.spilled).to.equal(true);
     const seen: string[] = [];
+    const reasons: Array<string | null> = [];
     while (!spool.empty) {
       const batch = spool.peek(7);
       expect(spool.inMemory).to.be.at.most(10);
       seen.push(...batch.map((e) => e.eventId));
+      reasons.push(...batch.map((e) => e.reason));
       spool.commit(batch.length);
     }
     expect(seen).to.deep.equal(events.map((e) => e.eventId));
+    expect(reasons).to.deep.equal(events.map((e) => e.reason));
     expect(segFiles()).to.have.length(0);
     spool.close();
   });

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { canonicalJson, chainHash, hashInput, PiiHasher, storableText } from '../../src/store/HashChain';
+import { canonicalJson, chainHash, chainHashOfOwnRow, hashInput, PiiHasher, storableText } from '../../src/store/HashChain';
 import { completeRow, identifyRow } from '../../src/store/rows';
 import { auditRecord, TEST_PII_KEY } from '../support/auditRecords';
 
@@ -34,6 +34,36 @@ describe('HashChain', () => {
     expect(hasher.hmac('e', null, 'ua', '{"username":"alice"}')).to.equal(createHmac('sha256', TEST_PII_KEY).update(message).digest('hex'));
     const longKey = Buffer.alloc(100, 7);
     expect(new PiiHasher(longKey).hmac('e', null, 'ua', '{}')).to.equal(createHmac('sha256', longKey).update('["e",null,"ua",{}]').digest('hex'));
+  });
+
+  it('PiiHasher reused for messages of any length and text gives the standard HMAC each time (property)', () => {
+    const hasher = new PiiHasher(TEST_PII_KEY);
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme', maxLength: 1500 }), fc.option(fc.string()), (ua, address) => {
+        const message = `[${JSON.stringify('e')},${JSON.stringify(address)},${JSON.stringify(ua)},{}]`;
+        expect(hasher.hmac('e', address, ua, '{}')).to.equal(createHmac('sha256', TEST_PII_KEY).update(message, 'utf8').digest('hex'));
+      }),
+      { numRuns: 300 },
+    );
+    // A message longer than the hasher's scratch buffer, then a short one after it grew.
+    for (const ua of ['é🍫'.repeat(2000), 'short']) {
+      const message = `["e",null,${JSON.stringify(ua)},{}]`;
+      expect(hasher.hmac('e', null, ua, '{}')).to.equal(createHmac('sha256', TEST_PII_KEY).update(message, 'utf8').digest('hex'));
+    }
+  });
+
+  it("the writer's hash of its own rows equals the one verify computes, byte for byte (property)", () => {
+    const hasher = new PiiHasher(TEST_PII_KEY);
+    fc.assert(
+      fc.property(fc.string(), fc.option(fc.string()), fc.option(fc.integer()), fc.boolean(), (reason, userAgent, affected, first) => {
+        const record = auditRecord({ reason, affectedRecords: affected, personal: { clientAddress: null, userAgent, fields: { note: reason } } });
+        const row = completeRow(identifyRow(record, 0), hasher);
+        row.recordedAt = new Date(0).toISOString();
+        const link = { streamId: 'cvd:"s"\\', seq: 7, prevHash: first ? null : 'ab'.repeat(32) };
+        expect(chainHashOfOwnRow(link, row)).to.equal(chainHash(link, row));
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('hashes a fixed tuple that changes with every field, seq and previous hash', () => {
