@@ -39,7 +39,15 @@ export function createHttpInstrumentation({ redactor, processor }: HttpHooksOpti
         NoiseSampler.pendingDecision = state.decision;
         // Overrides what instrumentation-http derived: it believes X-Forwarded-For
         // unconditionally and redacts only a short list of exact parameter names.
-        const attributes: Attributes = { [ATTR.clientAddress]: state.ctx.clientAddress ?? undefined };
+        // The undefined keys drop attributes that say nothing about the activity
+        // (the client's ephemeral port, the HTTP version, the server's own port)
+        // but cost CPU on every span: recorded, batched, serialized and sent.
+        const attributes: Attributes = {
+          [ATTR.clientAddress]: state.ctx.clientAddress ?? undefined,
+          'network.peer.port': undefined,
+          'network.protocol.version': undefined,
+          'server.port': undefined,
+        };
         if (state.query !== null) attributes[ATTR.urlQuery] = redactor.redactQuery(state.query);
         return attributes;
       } catch (err) {
