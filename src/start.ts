@@ -132,6 +132,12 @@ function lifecycle(config: CvdActivityConfig, processors: readonly SpanProcessor
   return { config, active: activity !== null, forceFlush, shutdown };
 }
 
+/** Whether any proxy may name the client (trustProxy is a hop count above 0 or a non-empty CIDR list). */
+function trustsProxies(config: CvdActivityConfig): boolean {
+  const trust = config.trustProxy;
+  return typeof trust === 'number' ? trust > 0 : Array.isArray(trust) && trust.length > 0;
+}
+
 function startSdk(config: CvdActivityConfig, noiseRules: readonly NoiseRule[]): ActivityHandle {
   const redactor = new QueryRedactor(config.redaction.queryParams);
   const noise = new NoiseRules(config.noise, noiseRules);
@@ -146,7 +152,7 @@ function startSdk(config: CvdActivityConfig, noiseRules: readonly NoiseRule[]): 
     resource: defaultResource().merge(resourceFromAttributes({ ...config.resourceAttributes, 'service.name': config.serviceName })),
     autoDetectResources: false,
     contextManager: new EmitterContextManager(),
-    instrumentations: [createHttpInstrumentation({ redactor, processor: activity })],
+    instrumentations: [createHttpInstrumentation({ redactor, processor: activity, trustsProxies: trustsProxies(config) })],
     sampler: new ParentBasedSampler({ root: new NoiseSampler(noise, config.noise.sampleRatio) }),
     spanProcessors: processors,
     // No metrics or logs pipelines: without these, sdk-node builds OTLP ones from env defaults.
