@@ -83,15 +83,22 @@ export class ProtobufWriter {
 
   fixed32(value: number): void {
     this.ensure(4);
-    this.buf.writeUInt32LE(value >>> 0, this.pos);
-    this.pos += 4;
+    this.le32(value >>> 0);
   }
 
   fixed64(low: number, high: number): void {
     this.ensure(8);
-    this.buf.writeUInt32LE(low >>> 0, this.pos);
-    this.buf.writeUInt32LE(high >>> 0, this.pos + 4);
-    this.pos += 8;
+    this.le32(low >>> 0);
+    this.le32(high >>> 0);
+  }
+
+  /** Four bytes, little-endian, without Buffer#writeUInt32LE's argument checks (room is ensured by the caller). */
+  private le32(v: number): void {
+    const buf = this.buf;
+    buf[this.pos++] = v & 0xff;
+    buf[this.pos++] = (v >>> 8) & 0xff;
+    buf[this.pos++] = (v >>> 16) & 0xff;
+    buf[this.pos++] = v >>> 24;
   }
 
   double(value: number): void {
