@@ -19,7 +19,6 @@ import { createHttpInstrumentation } from './instrumentation/httpInstrumentation
 import type { NoiseRule } from './instrumentation/NoiseRule';
 import { NoiseRules } from './instrumentation/NoiseRules';
 import { NoiseSampler } from './instrumentation/NoiseSampler';
-import { EncodingSpanProcessor } from './instrumentation/EncodingSpanProcessor';
 import { createOtlpProtobufSpanExporter } from './instrumentation/OtlpProtobufSpanExporter';
 import { QueryRedactor } from './instrumentation/QueryRedactor';
 import { installRequestPatches } from './instrumentation/requestState';
@@ -80,13 +79,13 @@ function reportStartFailure(err: unknown, consequence: string): void {
 
 function exporterProcessor(config: CvdActivityConfig): SpanProcessor | null {
   if (config.tracesExporter === 'none') return null;
-  if (config.tracesExporter === 'otlp' && config.otlpProtocol !== 'http/json') {
-    // Protobuf, encoded as each span ends (EncodingSpanProcessor says why).
-    return new EncodingSpanProcessor(createOtlpProtobufSpanExporter({ url: config.otlpTracesEndpoint }));
-  }
   const exporter = config.tracesExporter === 'console'
     ? new ConsoleSpanExporter()
-    : new OTLPJsonTraceExporter({ url: config.otlpTracesEndpoint });
+    : config.otlpProtocol === 'http/json'
+      ? new OTLPJsonTraceExporter({ url: config.otlpTracesEndpoint })
+      // Protobuf encodes straight into a buffer: less garbage per span than JSON;
+      // our serializer writes the SDK's bytes in one pass.
+      : createOtlpProtobufSpanExporter({ url: config.otlpTracesEndpoint });
   return new BatchSpanProcessor(new CountingSpanExporter(exporter));
 }
 

@@ -143,13 +143,6 @@ export class ProtobufWriter {
     for (let i = 0; i < n; i++) buf[this.pos++] = (hexValue(hex.charCodeAt(2 * i)) << 4) | hexValue(hex.charCodeAt(2 * i + 1));
   }
 
-  /** Bytes copied as they are (an already encoded message part). */
-  raw(value: Uint8Array): void {
-    this.ensure(value.length);
-    this.buf.set(value, this.pos);
-    this.pos += value.length;
-  }
-
   bytes(value: Uint8Array): void {
     this.varint(value.length);
     this.ensure(value.length);

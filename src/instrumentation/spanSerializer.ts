@@ -20,73 +20,44 @@ const IS_REMOTE = 0x200;
 const MIN_INT64 = -(2 ** 63);
 const MAX_INT64 = 2 ** 63;
 
-/**
- * Encodes spans one at a time, each into the block of its resource and scope,
- * and assembles them into one ExportTraceServiceRequest at the end. A span is
- * encoded as it ends, so only its bytes wait for the batch to fill: the span
- * objects die young instead of being copied by every scavenge while they wait.
- */
-export class SpanBatchEncoder {
-  private readonly blocks = new Map<Resource, Map<Scope, ProtobufWriter>>();
-  /** Spans encoded since the last finish(). */
-  count = 0;
-
-  /** Appends one span; a span that cannot be encoded leaves the batch as it was and throws. */
-  add(span: ReadableSpan): void {
-    let byScope = this.blocks.get(span.resource);
-    if (byScope === undefined) this.blocks.set(span.resource, (byScope = new Map()));
-    let w = byScope.get(span.instrumentationScope);
-    if (w === undefined) byScope.set(span.instrumentationScope, (w = new ProtobufWriter(64 * 1024)));
-    const mark = w.pos;
-    try {
-      w.tag(2, 2);
-      const start = w.begin(SPAN_GAP);
-      writeSpan(w, span);
-      w.end(start, SPAN_GAP);
-    } catch (err) {
-      w.pos = mark;
-      throw err;
-    }
-    this.count++;
-  }
-
-  /** The request holding every span added so far; the encoder is empty afterwards. */
-  finish(): Uint8Array {
-    let size = 0;
-    for (const byScope of this.blocks.values()) for (const w of byScope.values()) size += w.pos + 1024;
-    const out = new ProtobufWriter(size);
-    for (const [resource, byScope] of this.blocks) {
-      out.tag(1, 2);
-      const rs = out.begin(BLOCK_GAP);
-      writeResource(out, resource);
-      for (const [scope, spans] of byScope) {
-        out.tag(2, 2);
-        const ss = out.begin(BLOCK_GAP);
-        writeScope(out, scope);
-        out.raw(spans.finish());
-        if (scope.schemaUrl) {
-          out.tag(3, 2);
-          out.string(scope.schemaUrl);
-        }
-        out.end(ss, BLOCK_GAP);
-      }
-      if (resource.schemaUrl) {
-        out.tag(3, 2);
-        out.string(resource.schemaUrl);
-      }
-      out.end(rs, BLOCK_GAP);
-    }
-    this.blocks.clear();
-    this.count = 0;
-    return out.finish();
-  }
-}
-
 /** Serializes spans as an OTLP ExportTraceServiceRequest, grouped by resource and scope like the SDK's serializer. */
 export function serializeSpans(spans: readonly ReadableSpan[]): Uint8Array {
-  const encoder = new SpanBatchEncoder();
-  for (const span of spans) encoder.add(span);
-  return encoder.finish();
+  const byResource = new Map<Resource, Map<Scope, ReadableSpan[]>>();
+  for (const span of spans) {
+    let byScope = byResource.get(span.resource);
+    if (byScope === undefined) byResource.set(span.resource, (byScope = new Map()));
+    let list = byScope.get(span.instrumentationScope);
+    if (list === undefined) byScope.set(span.instrumentationScope, (list = []));
+    list.push(span);
+  }
+  const w = new ProtobufWriter(spans.length * 512 + 1024);
+  for (const [resource, byScope] of byResource) {
+    w.tag(1, 2);
+    const rs = w.begin(BLOCK_GAP);
+    writeResource(w, resource);
+    for (const [scope, list] of byScope) {
+      w.tag(2, 2);
+      const ss = w.begin(BLOCK_GAP);
+      writeScope(w, scope);
+      for (let i = 0; i < list.length; i++) {
+        w.tag(2, 2);
+        const s = w.begin(SPAN_GAP);
+        writeSpan(w, list[i]);
+        w.end(s, SPAN_GAP);
+      }
+      if (scope.schemaUrl) {
+        w.tag(3, 2);
+        w.string(scope.schemaUrl);
+      }
+      w.end(ss, BLOCK_GAP);
+    }
+    if (resource.schemaUrl) {
+      w.tag(3, 2);
+      w.string(resource.schemaUrl);
+    }
+    w.end(rs, BLOCK_GAP);
+  }
+  return w.finish();
 }
 
 function writeResource(w: ProtobufWriter, resource: Resource): void {
