@@ -86,7 +86,7 @@ function frameFlags(cf) {
   if (fn === 'getInfoFromIncomingMessage') flags.push('urlParse');
   if (fn === 'startSpan' && url.includes('sdk-trace') && url.endsWith('Tracer.js')) flags.push('startSpan');
   if (fn === '_onServerResponseFinish') flags.push('responseFinish');
-  if (/EncodingSpanProcessor|BatchSpanProcessorBase|otlp-exporter-base|otlp-transformer|spanSerializer|ProtobufWriter|exporter-trace-otlp/.test(url)) flags.push('export');
+  if (/BatchSpanProcessorBase|otlp-exporter-base|otlp-transformer|spanSerializer|ProtobufWriter|exporter-trace-otlp/.test(url)) flags.push('export');
   if (url.includes('sdk-metrics')) flags.push('metrics');
   return flags;
 }

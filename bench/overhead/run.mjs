@@ -154,7 +154,7 @@ if (samples[`${HTTP}|${ROUTES[0][0]}`]) {
     const bare = m(BARE, label, 'cpuPerReq') - plainCpu;
     verdicts.push(`- ${label}: ${cvd.toFixed(1)} added = ${bare.toFixed(1)} recording and exporting a bare server span (SDK, sampler-free, stock batch processor and OTLP protobuf exporter)`
       + ` + ${(http - bare).toFixed(1)} instrumentation-http's incoming-request path + ${(cvd - http).toFixed(1)} cvd-activity's own parts`
-      + ' (hooks, request context, enrichment, noise rules; net of its span encoder and batch processor, which cost less than the stock ones: negative means its parts cost less than what they replace).');
+      + ' (hooks, request context, enrichment, noise rules; net of its span serializer, which costs less than the stock one: negative means its parts cost less than what they replace).');
   }
 }
 const missed = ROUTES.some(([label]) => (m('cvd-activity', label, 'cpuPerReq') - m('plain', label, 'cpuPerReq')) / (m('auto-instrumentations-node', label, 'cpuPerReq') - m('plain', label, 'cpuPerReq')) >= 0.5);
@@ -168,8 +168,8 @@ if (missed) {
       + ' Node 22 with `--experimental-async-context-frame` (the default from Node 24) removes that cost for every tracer alike.',
     '- Garbage: a request allocates about 15 KB under cvd-activity, 7 KB in the plain server and 21 KB under auto-instrumentations-node (V8 sampling heap profiler, `/hello`);'
       + ' most of the difference is instrumentation-http\'s and the SDK\'s per-request objects and the async_hooks bookkeeping above.',
-    '- Already done in cvd-activity: spans are encoded as they end into compact OTLP bytes (one pass, the same bytes as the SDK\'s serializer, about a third of its CPU),'
-      + ' so waiting spans are not copied by every scavenge; events are bound to the request context with one closure per emit, not per listener; no metrics SDK;'
+    '- Already done in cvd-activity: spans are serialized in one pass (the same OTLP protobuf bytes as the SDK\'s serializer, about a third of its CPU);'
+      + ' events are bound to the request context with one closure per emit, not per listener; no metrics SDK;'
       + ' attributes that say nothing about the activity (peer port, protocol version, server port, peer address when no proxy is trusted) are not recorded; the audit pipeline adds nothing per request.');
 }
 lines.push('', ...verdicts, '<!-- /bench:overhead -->');
