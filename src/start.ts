@@ -6,7 +6,6 @@ import { diag, DiagConsoleLogger, DiagLogLevel } from '@opentelemetry/api';
 import { OTLPMetricExporter as OTLPJsonMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { OTLPMetricExporter as OTLPProtobufMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { OTLPTraceExporter as OTLPJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { OTLPTraceExporter as OTLPProtobufTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import type { Resource } from '@opentelemetry/resources';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
@@ -25,6 +24,7 @@ import { createHttpInstrumentation } from './instrumentation/httpInstrumentation
 import type { NoiseRule } from './instrumentation/NoiseRule';
 import { NoiseRules } from './instrumentation/NoiseRules';
 import { NoiseSampler } from './instrumentation/NoiseSampler';
+import { createOtlpProtobufSpanExporter } from './instrumentation/OtlpProtobufSpanExporter';
 import { QueryRedactor } from './instrumentation/QueryRedactor';
 import { installRequestPatches } from './instrumentation/requestState';
 import { activityCounters, CountingSpanExporter } from './instrumentation/stats';
@@ -93,8 +93,9 @@ function exporterProcessor(config: CvdActivityConfig): SpanProcessor | null {
     ? new ConsoleSpanExporter()
     : config.otlpProtocol === 'http/json'
       ? new OTLPJsonTraceExporter({ url: config.otlpTracesEndpoint })
-      // Protobuf encodes straight into a buffer: less garbage per span than JSON.
-      : new OTLPProtobufTraceExporter({ url: config.otlpTracesEndpoint });
+      // Protobuf encodes straight into a buffer: less garbage per span than JSON;
+      // our serializer writes the SDK's bytes in one pass.
+      : createOtlpProtobufSpanExporter({ url: config.otlpTracesEndpoint });
   return new BatchSpanProcessor(new CountingSpanExporter(exporter));
 }
 
@@ -161,6 +162,12 @@ function lifecycle(config: CvdActivityConfig, processors: readonly SpanProcessor
   return { config, active: activity !== null, forceFlush, shutdown };
 }
 
+/** Whether any proxy may name the client (trustProxy is a hop count above 0 or a non-empty CIDR list). */
+function trustsProxies(config: CvdActivityConfig): boolean {
+  const trust = config.trustProxy;
+  return typeof trust === 'number' ? trust > 0 : Array.isArray(trust) && trust.length > 0;
+}
+
 function startSdk(config: CvdActivityConfig, noiseRules: readonly NoiseRule[]): ActivityHandle {
   const redactor = new QueryRedactor(config.redaction.queryParams);
   const noise = new NoiseRules(config.noise, noiseRules);
@@ -182,7 +189,7 @@ function startSdk(config: CvdActivityConfig, noiseRules: readonly NoiseRule[]): 
     resource,
     autoDetectResources: false,
     contextManager: new EmitterContextManager(),
-    instrumentations: [createHttpInstrumentation({ redactor, processor: activity })],
+    instrumentations: [createHttpInstrumentation({ redactor, processor: activity, trustsProxies: trustsProxies(config) })],
     sampler: new ParentBasedSampler({ root: new NoiseSampler(noise, config.noise.sampleRatio) }),
     spanProcessors: processors,
     // No SDK metrics or logs pipelines (without these, sdk-node builds OTLP ones

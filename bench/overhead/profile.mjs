@@ -61,7 +61,49 @@ async function profile(name) {
     const fn = `${node.callFrame.functionName || '(anonymous)'} (${b})`;
     byFn.set(fn, (byFn.get(fn) ?? 0) + t);
   }
-  return { requests: result['2xx'], byBucket, byFn };
+  console.error(`${name}: ${result['2xx']} requests`);
+  return { requests: result['2xx'], byBucket, byFn, byStage: stages(prof) };
+}
+
+// Where the time goes by stage of a request (inclusive: a sample counts for a
+// stage when a matching function is on its stack). Stages may overlap where
+// noted; async_hooks and GC are self time wherever they happened.
+const STAGE_DEFS = [
+  ['instrumentation-http request path (its hooks included, app handler excluded)', (f) => f.has('httpIncoming') && !f.has('app')],
+  ['  of which WHATWG URL parsing (`new URL(req.url)`)', (f) => f.has('urlParse')],
+  ['  of which starting the span (SDK Tracer.startSpan: ids, sampler, attributes)', (f) => f.has('startSpan') && !f.has('app')],
+  ['response end: close handler, enrichment, span end (export excluded)', (f) => f.has('responseFinish') && !f.has('export')],
+  ['batching, encoding and exporting spans (processor, serializer, OTLP/HTTP)', (f) => f.has('export')],
+  ['metrics SDK (http.server duration histograms)', (f) => f.has('metrics')],
+  ['AsyncLocalStorage propagation (node:async_hooks, self time)', (f, leaf) => leaf.url.startsWith('node:internal/async_hooks') || leaf.url === 'node:async_hooks'],
+  ['garbage collection', (f, leaf) => leaf.functionName === '(garbage collector)'],
+];
+function frameFlags(cf) {
+  const { functionName: fn, url } = cf;
+  const flags = [];
+  if (fn === 'incomingRequest' && url.includes('instrumentation-http')) flags.push('httpIncoming');
+  if (url.endsWith('bench/overhead/server.js')) flags.push('app');
+  if (fn === 'getInfoFromIncomingMessage') flags.push('urlParse');
+  if (fn === 'startSpan' && url.includes('sdk-trace') && url.endsWith('Tracer.js')) flags.push('startSpan');
+  if (fn === '_onServerResponseFinish') flags.push('responseFinish');
+  if (/BatchSpanProcessorBase|otlp-exporter-base|otlp-transformer|spanSerializer|ProtobufWriter|exporter-trace-otlp/.test(url)) flags.push('export');
+  if (url.includes('sdk-metrics')) flags.push('metrics');
+  return flags;
+}
+function stages(prof) {
+  const byId = new Map(prof.nodes.map((n) => [n.id, n]));
+  const parent = new Map();
+  for (const n of prof.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const dt = new Map();
+  for (let i = 0; i < prof.samples.length; i++) dt.set(prof.samples[i], (dt.get(prof.samples[i]) ?? 0) + (prof.timeDeltas[i] ?? 0));
+  const out = new Map();
+  for (const [id, t] of dt) {
+    const leaf = byId.get(id).callFrame;
+    const flags = new Set();
+    for (let at = id; at !== undefined; at = parent.get(at)) for (const f of frameFlags(byId.get(at).callFrame)) flags.add(f);
+    for (const [label, match] of STAGE_DEFS) if (match(flags, leaf)) out.set(label, (out.get(label) ?? 0) + t);
+  }
+  return out;
 }
 
 const results = {};
@@ -88,6 +130,9 @@ const small = (b) => names.every((n) => per(n, results[n].byBucket.get(b) ?? 0) 
 for (const b of buckets.filter((b) => !small(b))) lines.push(`| ${b} | ${names.map((n) => (per(n, results[n].byBucket.get(b) ?? 0)).toFixed(1)).join(' | ')} |`);
 lines.push(`| (other packages) | ${names.map((n) => per(n, buckets.filter(small).reduce((a, b) => a + (results[n].byBucket.get(b) ?? 0), 0)).toFixed(1)).join(' | ')} |`);
 lines.push(`| **total** | ${names.map((n) => per(n, [...results[n].byBucket.values()].reduce((a, c) => a + c, 0)).toFixed(1)).join(' | ')} |`);
+lines.push('', 'By stage of a request (µs per request, inclusive of what each stage calls; the indented rows are part of the row above):', '');
+lines.push(`| stage | ${names.join(' | ')} |`, `|---|${names.map(() => '---:').join('|')}|`);
+for (const [label] of STAGE_DEFS) lines.push(`| ${label.replace(/^  /, '&nbsp;&nbsp;')} | ${names.map((n) => per(n, results[n].byStage.get(label) ?? 0).toFixed(1)).join(' | ')} |`);
 lines.push('', 'Hottest functions of cvd-activity\'s server (µs per request):', '');
 for (const [fn, t] of [...results['cvd-activity'].byFn].sort((a, b) => b[1] - a[1]).slice(0, 20)) lines.push(`- ${per('cvd-activity', t).toFixed(1)} ${fn}`);
 lines.push('<!-- /bench:overhead-profile -->');

@@ -2,7 +2,7 @@
 // auto-instrumentations-node's register with its defaults; cvd-activity's
 // register (with and without its OTLP metrics). Three interleaved rounds of autocannon per route; the servers
 // export to a local OTLP sink. Writes its section of bench/RESULTS.md.
-//   node bench/overhead/run.mjs [--duration 5] [--rounds 3] [--connections 50] [--no-ablation]
+//   node bench/overhead/run.mjs [--duration 5] [--rounds 5] [--connections 50] [--no-ablation]
 // Two reference servers (bench/overhead/variants/, skipped with --no-ablation)
 // show where cvd-activity's remaining overhead comes from.
 import { fork } from 'node:child_process';
@@ -22,7 +22,8 @@ const arg = (name, dflt) => {
   return i > 0 ? Number(process.argv[i + 1]) : dflt;
 };
 const DURATION = arg('duration', 5);
-const ROUNDS = arg('rounds', 3);
+// Five rounds: on a shared machine one noisy cell moves a three-round median.
+const ROUNDS = arg('rounds', 5);
 const CONNECTIONS = arg('connections', 50);
 const ROUTES = [['hello-world (1 KB JSON)', '/hello'], ['50 devices (~8 KB JSON)', '/devices']];
 
@@ -154,9 +155,25 @@ if (samples[`${HTTP}|${ROUTES[0][0]}`]) {
     const cvd = m('cvd-activity', label, 'cpuPerReq') - plainCpu;
     const http = m(HTTP, label, 'cpuPerReq') - plainCpu;
     const bare = m(BARE, label, 'cpuPerReq') - plainCpu;
-    verdicts.push(`- ${label}: ${cvd.toFixed(1)} added = ${bare.toFixed(1)} recording and exporting a bare server span (SDK, sampler-free, batch, OTLP protobuf)`
-      + ` + ${(http - bare).toFixed(1)} instrumentation-http's incoming-request path + ${(cvd - http).toFixed(1)} cvd-activity's hooks, enrichment, request context and larger spans.`);
+    verdicts.push(`- ${label}: ${cvd.toFixed(1)} added = ${bare.toFixed(1)} recording and exporting a bare server span (SDK, sampler-free, stock batch processor and OTLP protobuf exporter)`
+      + ` + ${(http - bare).toFixed(1)} instrumentation-http's incoming-request path + ${(cvd - http).toFixed(1)} cvd-activity's own parts`
+      + ' (hooks, request context, enrichment, noise rules; net of its span serializer, which costs less than the stock one: negative means its parts cost less than what they replace).');
   }
+}
+const missed = ROUTES.some(([label]) => (m('cvd-activity', label, 'cpuPerReq') - m('plain', label, 'cpuPerReq')) / (m('auto-instrumentations-node', label, 'cpuPerReq') - m('plain', label, 'cpuPerReq')) >= 0.5);
+if (missed) {
+  verdicts.push('', 'Why half is not reached, and what would close the gap (stage numbers: the profile section below):',
+    '- What is left is mostly the floor of the design, not cvd-activity\'s code. instrumentation-http\'s incoming-request path (the ablation rows) parses every URL with `new URL()`,'
+      + ' builds span, hook and metric attribute objects and two contexts, binds the request and response emitters, tracks spans in a WeakSet and times a histogram;'
+      + ' the SDK then sanitizes the attributes twice before the span exists. Closing that part needs cheaper paths upstream (URL parts from `req.url`, no metric work without a MeterProvider,'
+      + ' one sanitize pass) or replacing its incoming-request handling, which the design rules out (the bare emit-patch row is what that would cost).',
+    '- AsyncLocalStorage on Node 20 runs on async_hooks: once a store exists, every async resource (each nextTick, promise and socket write) runs an init hook and carries the stores.'
+      + ' Node 22 with `--experimental-async-context-frame` (the default from Node 24) removes that cost for every tracer alike.',
+    '- Garbage: a request allocates about 15 KB under cvd-activity, 7 KB in the plain server and 21 KB under auto-instrumentations-node (V8 sampling heap profiler, `/hello`);'
+      + ' most of the difference is instrumentation-http\'s and the SDK\'s per-request objects and the async_hooks bookkeeping above.',
+    '- Already done in cvd-activity: spans are serialized in one pass (the same OTLP protobuf bytes as the SDK\'s serializer, about a third of its CPU);'
+      + ' events are bound to the request context with one closure per emit, not per listener; no metrics SDK;'
+      + ' attributes that say nothing about the activity (peer port, protocol version, server port, peer address when no proxy is trusted) are not recorded; the audit pipeline adds nothing per request.');
 }
 lines.push('', ...verdicts, '<!-- /bench:overhead -->');
 

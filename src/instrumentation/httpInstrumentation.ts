@@ -17,10 +17,14 @@ import { reportOnce } from './reportOnce';
 export interface HttpHooksOptions {
   redactor: QueryRedactor;
   processor: ActivitySpanProcessor;
+  /** Whether a proxy may name the client; only then does network.peer.address (the proxy) differ from client.address. */
+  trustsProxies: boolean;
 }
 
 /** An HttpInstrumentation whose hooks apply noise rules, client address, query redaction and enrichment. */
-export function createHttpInstrumentation({ redactor, processor }: HttpHooksOptions): HttpInstrumentation {
+export function createHttpInstrumentation({ redactor, processor, trustsProxies }: HttpHooksOptions): HttpInstrumentation {
+  // Trusting no proxy, the socket peer IS client.address: do not send it twice.
+  const peerAddress = trustsProxies ? (req: IncomingMessage) => req.socket.remoteAddress : () => undefined;
   return new HttpInstrumentation({
     // Server spans start only for requests that are not noise; dropped requests
     // still get their request context from the emit patch (requestState.ts).
@@ -39,7 +43,16 @@ export function createHttpInstrumentation({ redactor, processor }: HttpHooksOpti
         NoiseSampler.pendingDecision = state.decision;
         // Overrides what instrumentation-http derived: it believes X-Forwarded-For
         // unconditionally and redacts only a short list of exact parameter names.
-        const attributes: Attributes = { [ATTR.clientAddress]: state.ctx.clientAddress ?? undefined };
+        // The undefined keys drop attributes that say nothing about the activity
+        // (the client's ephemeral port, the HTTP version, the server's own port)
+        // but cost CPU on every span: recorded, batched, serialized and sent.
+        const attributes: Attributes = {
+          [ATTR.clientAddress]: state.ctx.clientAddress ?? undefined,
+          'network.peer.address': peerAddress(req),
+          'network.peer.port': undefined,
+          'network.protocol.version': undefined,
+          'server.port': undefined,
+        };
         if (state.query !== null) attributes[ATTR.urlQuery] = redactor.redactQuery(state.query);
         return attributes;
       } catch (err) {

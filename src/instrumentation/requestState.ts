@@ -136,20 +136,22 @@ function wrapEmit(original: Emit): Emit {
   };
 }
 
-/** Keeps the two headers activity.type needs from writeHead(status, [reason], headers). */
+/** Keeps Content-Type / Content-Disposition when `name` is one of them. */
+function takeHeader(state: RequestState, name: unknown, value: unknown): void {
+  if (typeof name !== 'string' || name.length < 12) return;
+  const lower = name.toLowerCase();
+  if (lower === 'content-type') state.contentType = String(value);
+  else if (lower === 'content-disposition') state.contentDisposition = String(value);
+}
+
+/** Keeps the two headers activity.type needs from writeHead(status, [reason], headers); allocates nothing. */
 function captureHeaders(state: RequestState, headers: unknown): void {
-  const take = (name: unknown, value: unknown): void => {
-    if (typeof name !== 'string' || name.length < 12) return;
-    const lower = name.toLowerCase();
-    if (lower === 'content-type') state.contentType = String(value);
-    else if (lower === 'content-disposition') state.contentDisposition = String(value);
-  };
   if (Array.isArray(headers)) {
     // Either [[name, value], …] or the flat [name, value, name, value, …].
-    if (Array.isArray(headers[0])) for (const pair of headers as unknown[][]) take(pair[0], pair[1]);
-    else for (let i = 0; i + 1 < headers.length; i += 2) take(headers[i], headers[i + 1]);
+    if (Array.isArray(headers[0])) for (const pair of headers as unknown[][]) takeHeader(state, pair[0], pair[1]);
+    else for (let i = 0; i + 1 < headers.length; i += 2) takeHeader(state, headers[i], headers[i + 1]);
   } else if (headers !== null && typeof headers === 'object') {
-    for (const name in headers) take(name, (headers as Record<string, unknown>)[name]);
+    for (const name in headers) takeHeader(state, name, (headers as Record<string, unknown>)[name]);
   }
 }
 

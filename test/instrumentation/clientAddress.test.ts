@@ -70,7 +70,12 @@ describe('instrumentation: client.address in real apps', function () {
         await (await fetch(`${app.base}/api/devices`, { headers })).text();
         const mine = () => receiver.serverSpans('/api/devices').filter((s) => s.resource['service.name'] === `xff-${name}`);
         await receiver.waitFor('the span', () => mine().length === 1);
-        expect(mine()[0].attributes['client.address']).to.equal(expected);
+        const attributes = mine()[0].attributes;
+        expect(attributes['client.address']).to.equal(expected);
+        // The socket peer (the proxy) is sent only when it can differ from client.address.
+        if (trust === undefined) expect(attributes).to.not.have.property('network.peer.address');
+        else expect(attributes['network.peer.address']).to.equal('127.0.0.1');
+        for (const key of ['network.peer.port', 'network.protocol.version', 'server.port']) expect(attributes).to.not.have.property(key);
       } finally {
         await app.stop();
       }
