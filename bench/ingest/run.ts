@@ -19,7 +19,7 @@ import type { PipelineTuning } from './contenders';
 import { recordedEvents } from './events';
 import { measureStages } from './stages';
 import type { StageCost } from './stages';
-import { writeResultsSection } from './results';
+import { writeResultsSection } from '../results.mjs';
 
 const N = Number(process.env.BENCH_EVENTS ?? 50_000);
 const N_NAIVE = Number(process.env.BENCH_NAIVE_EVENTS ?? 2_000);

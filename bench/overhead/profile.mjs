@@ -4,6 +4,7 @@
 //   node bench/overhead/profile.mjs [/hello|/devices]
 import { fork } from 'node:child_process';
 import { createServer } from 'node:http';
+import { writeResultsSection } from '../results.mjs';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -116,7 +117,6 @@ const buckets = [...new Set(Object.values(results).flatMap((r) => [...r.byBucket
   .sort((a, b) => (results['cvd-activity'].byBucket.get(b) ?? 0) - (results['cvd-activity'].byBucket.get(a) ?? 0));
 const names = Object.keys(VARIANTS);
 const lines = [
-  '<!-- bench:overhead-profile -->',
   `## Where the CPU goes (\`node bench/overhead/profile.mjs ${path}\`)`,
   '',
   `Self time per request by package under \`--cpu-prof\`, 5 s of autocannon (50 connections) on \`${path}\`, one run, ${new Date().toISOString().slice(0, 16)}Z.`,
@@ -135,12 +135,7 @@ lines.push(`| stage | ${names.join(' | ')} |`, `|---|${names.map(() => '---:').j
 for (const [label] of STAGE_DEFS) lines.push(`| ${label.replace(/^  /, '&nbsp;&nbsp;')} | ${names.map((n) => per(n, results[n].byStage.get(label) ?? 0).toFixed(1)).join(' | ')} |`);
 lines.push('', 'Hottest functions of cvd-activity\'s server (µs per request):', '');
 for (const [fn, t] of [...results['cvd-activity'].byFn].sort((a, b) => b[1] - a[1]).slice(0, 20)) lines.push(`- ${per('cvd-activity', t).toFixed(1)} ${fn}`);
-lines.push('<!-- /bench:overhead-profile -->');
 const section = lines.join('\n');
 console.log(section);
 
-const resultsPath = join(root, 'bench', 'RESULTS.md');
-let page = existsSync(resultsPath) ? readFileSync(resultsPath, 'utf8') : '# Benchmark results\n';
-const re = /<!-- bench:overhead-profile -->[\s\S]*?<!-- \/bench:overhead-profile -->/;
-page = re.test(page) ? page.replace(re, section) : `${page.trimEnd()}\n\n${section}\n`;
-writeFileSync(resultsPath, page);
+const resultsPath = writeResultsSection('overhead-profile', lines.join('\n'));

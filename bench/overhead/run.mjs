@@ -8,6 +8,7 @@
 import { fork } from 'node:child_process';
 import { createServer } from 'node:http';
 import { cpus } from 'node:os';
+import { writeResultsSection } from '../results.mjs';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -120,7 +121,6 @@ const median = (xs) => {
 const m = (variant, label, field) => median(samples[`${variant}|${label}`].map((x) => x[field]));
 
 const lines = [
-  '<!-- bench:overhead -->',
   '## Overhead: plain vs auto-instrumentations-node vs cvd-activity',
   '',
   `Written by \`npm run bench:overhead\` (\`node bench/overhead/run.mjs\`) on ${new Date().toISOString().slice(0, 16)}Z,`,
@@ -177,12 +177,7 @@ if (missed) {
       + ' events are bound to the request context with one closure per emit, not per listener; no metrics SDK;'
       + ' attributes that say nothing about the activity (peer port, protocol version, server port, peer address when no proxy is trusted) are not recorded; the audit pipeline adds nothing per request.');
 }
-lines.push('', ...verdicts, '<!-- /bench:overhead -->');
+lines.push('', ...verdicts);
 
-const resultsPath = join(root, 'bench', 'RESULTS.md');
-const section = lines.join('\n');
-let page = existsSync(resultsPath) ? readFileSync(resultsPath, 'utf8') : '# Benchmark results\n\nEach section is written by the bench script it names; re-run a script to refresh its section.\n';
-const re = /<!-- bench:overhead -->[\s\S]*?<!-- \/bench:overhead -->/;
-page = re.test(page) ? page.replace(re, section) : `${page.trimEnd()}\n\n${section}\n`;
-writeFileSync(resultsPath, page);
-console.log(`\n${section}\n\nwritten to ${resultsPath}`);
+const resultsPath = writeResultsSection('overhead', lines.join('\n'));
+console.log(`\n${lines.join('\n')}\n\nwritten to ${resultsPath}`);

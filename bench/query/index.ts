@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { migrate } from '../../src/store/migrate';
 import { queryAuditTrail } from '../../src/store/query';
-import { writeResultsSection } from './results';
+import { writeResultsSection } from '../results.mjs';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);

@@ -13,7 +13,7 @@ import type { AuditRecorder } from '../../src/audit/AuditRecorder';
 import { newRequestContext, runWithRequestContext, setUser } from '../../src/audit/context';
 import type { AuditEvent, AuditSink } from '../../src/audit/types';
 import type { AuditConfig } from '../../src/config/types';
-import { writeSection } from './results';
+import { writeResultsSection } from '../results.mjs';
 
 const CALLS = Number(process.env.BENCH_RECORD_CALLS ?? 100_000);
 const WARMUP = 20_000;
@@ -175,7 +175,7 @@ function main(): void {
     '',
     'Command: `npm run bench:record` (set BENCH_RECORD_CALLS to change the call count).',
   ].join('\n');
-  writeSection('record', text);
+  writeResultsSection('record', text);
   console.log(text);
   void provider.shutdown();
 }
