@@ -195,10 +195,13 @@ export class AuditPipeline implements AuditSink {
     let urgent = first;
     const inFlight: InFlight[] = [];
     let sent = 0; // events at the head of the spool handed to the writer and not yet committed
+    // Set as soon as any batch in flight fails. No batch may be sent after that: the writer would treat
+    // it as a fresh start (head read from the database) and commit it ahead of the failed one.
+    let failedInFlight = false;
     try {
       while (!this.stopped) {
         // Keep up to MAX_IN_FLIGHT batches going: the writer hashes and COPYs the next while the previous commits.
-        while (inFlight.length < (this.writer?.overlapsBatches ? MAX_IN_FLIGHT : 1)) {
+        while (!failedInFlight && inFlight.length < (this.writer?.overlapsBatches ? MAX_IN_FLIGHT : 1)) {
           let batch: AuditEvent[];
           try {
             batch = this.opts.spool.peek(sent + this.opts.batchSize).slice(sent); // may read spilled events from disk
@@ -211,7 +214,11 @@ export class AuditPipeline implements AuditSink {
           }
           if (batch.length === 0) break;
           if (batch.length < this.opts.batchSize && !urgent && !this.isUrgent()) break; // wait for the delay timer
-          inFlight.push({ length: batch.length, outcome: this.sendBatch(batch, sent) });
+          const outcome = this.sendBatch(batch, sent);
+          void outcome.then((error) => {
+            if (error !== null) failedInFlight = true;
+          });
+          inFlight.push({ length: batch.length, outcome });
           sent += batch.length;
           urgent = false;
         }

@@ -11,7 +11,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { startChildApp, type ChildApp } from '../support/childApp';
 import {
-  freePort, pollUntil, readSinkSpans, repoRoot, requireCollector, startCollector, sumSamples, tempDir,
+  pollUntil, readSinkSpans, requireCollector, startSamplingPipeline, sumSamples, tempDir,
   type RunningCollector, type SinkSpan,
 } from '../support/collector';
 import { readSpoolStatus } from '../../src/pipeline/spoolStatus';
@@ -39,7 +39,7 @@ function wholeness(req: SentRequest, spans: SinkSpan[] | undefined): string | nu
 
 describe('collector pipeline with the real instrumented app (register.js → otelcol.yaml)', function () {
   this.timeout(300_000);
-  const collectors: RunningCollector[] = [];
+  let collectors: RunningCollector[] = [];
   let app: ChildApp | undefined;
   let dir: ReturnType<typeof tempDir>;
   let sinkFile: string;
@@ -52,25 +52,9 @@ describe('collector pipeline with the real instrumented app (register.js → ote
   before(async function () {
     const bin = requireCollector(this);
     dir = tempDir('cvd-otelcol-app-');
-    sinkFile = join(dir.path, 'tempo.jsonl');
-    const sinkGrpc = `127.0.0.1:${await freePort()}`;
-    collectors.push(await startCollector({
-      bin, name: 'sink', config: join(repoRoot, 'test/collector/fixtures/otelcol-sink.yaml'),
-      env: { SINK_GRPC_ENDPOINT_A: sinkGrpc, SINK_GRPC_ENDPOINT_B: `127.0.0.1:${await freePort()}`, SINK_FILE_A: sinkFile, SINK_FILE_B: join(dir.path, 'unused.jsonl') },
-    }));
-    metricsEndpoint = `127.0.0.1:${await freePort()}`;
-    const otlpHttp = `127.0.0.1:${await freePort()}`;
-    collectors.push(await startCollector({
-      bin, name: 'collector', config: join(repoRoot, 'collector-config/otelcol.yaml'),
-      env: {
-        OTLP_GRPC_ENDPOINT: `127.0.0.1:${await freePort()}`,
-        OTLP_HTTP_ENDPOINT: otlpHttp,
-        TEMPO_ENDPOINT: sinkGrpc,
-        SPAN_METRICS_PROMETHEUS_ENDPOINT: metricsEndpoint,
-        SPAN_METRICS_FLUSH_INTERVAL: '1s',
-        TAIL_SAMPLING_DECISION_WAIT: '5s',
-        TAIL_SAMPLING_LATENCY_THRESHOLD_MS: String(SLOW_THRESHOLD_MS),
-      },
+    let otlpHttp: string;
+    ({ collectors, sinkFile, otlpHttp, metricsEndpoint } = await startSamplingPipeline(bin, dir.path, {
+      TAIL_SAMPLING_LATENCY_THRESHOLD_MS: String(SLOW_THRESHOLD_MS),
     }));
     app = await startChildApp('../collector/fixtures/api-app.js', 'require', {
       OTEL_SERVICE_NAME: service,

@@ -5,9 +5,8 @@
  * vars differ from the compose stack (loopback ports, short decision_wait).
  */
 import { expect } from 'chai';
-import { join } from 'node:path';
 import {
-  freePort, pollUntil, repoRoot, requireCollector, startCollector, sumSamples, tempDir,
+  pollUntil, requireCollector, startSamplingPipeline, sumSamples, tempDir,
   type RunningCollector, type SinkSpan,
 } from '../support/collector';
 import type { TrafficManifest } from './fixtures/traffic';
@@ -19,7 +18,7 @@ const SHARE = 0.10; // the config's default TAIL_SAMPLING_ROUTINE_PERCENTAGE, de
 
 describe('collector pipeline (otelcol.yaml, real Collector)', function () {
   this.timeout(240_000);
-  const collectors: RunningCollector[] = [];
+  let collectors: RunningCollector[] = [];
   let dir: ReturnType<typeof tempDir>;
   let sinkFile: string;
   let metricsEndpoint: string;
@@ -29,25 +28,8 @@ describe('collector pipeline (otelcol.yaml, real Collector)', function () {
   before(async function () {
     const bin = requireCollector(this);
     dir = tempDir('cvd-otelcol-');
-    sinkFile = join(dir.path, 'tempo-a.jsonl');
-    const sinkGrpc = `127.0.0.1:${await freePort()}`;
-    collectors.push(await startCollector({
-      bin, name: 'sink', config: join(repoRoot, 'test/collector/fixtures/otelcol-sink.yaml'),
-      env: { SINK_GRPC_ENDPOINT_A: sinkGrpc, SINK_GRPC_ENDPOINT_B: `127.0.0.1:${await freePort()}`, SINK_FILE_A: sinkFile, SINK_FILE_B: join(dir.path, 'unused.jsonl') },
-    }));
-    metricsEndpoint = `127.0.0.1:${await freePort()}`;
-    const otlpHttp = `127.0.0.1:${await freePort()}`;
-    collectors.push(await startCollector({
-      bin, name: 'collector', config: join(repoRoot, 'collector-config/otelcol.yaml'),
-      env: {
-        OTLP_GRPC_ENDPOINT: `127.0.0.1:${await freePort()}`,
-        OTLP_HTTP_ENDPOINT: otlpHttp,
-        TEMPO_ENDPOINT: sinkGrpc,
-        SPAN_METRICS_PROMETHEUS_ENDPOINT: metricsEndpoint,
-        SPAN_METRICS_FLUSH_INTERVAL: '1s',
-        TAIL_SAMPLING_DECISION_WAIT: '5s', // spans of a trace arrive up to ~0.5 s apart; room for a loaded machine
-      },
-    }));
+    let otlpHttp: string;
+    ({ collectors, sinkFile, otlpHttp, metricsEndpoint } = await startSamplingPipeline(bin, dir.path));
     manifest = await sendTraffic({
       otlpHttp,
       service: `cvd-pipeline-${process.pid}`,

@@ -221,3 +221,44 @@ export function sumSamples(exposition: string, metric: string, labels: Record<st
   }
   return sum;
 }
+
+/** A stand-in for Tempo (a file-exporter Collector) behind a Collector running collector-config/otelcol.yaml. */
+export interface SamplingPipeline {
+  collectors: RunningCollector[];
+  /** Where the stand-in writes what reached "Tempo" (OTLP JSON lines). */
+  sinkFile: string;
+  /** host:port of otelcol.yaml's OTLP/HTTP receiver. */
+  otlpHttp: string;
+  /** host:port of its Prometheus endpoint (span metrics and app metrics). */
+  metricsEndpoint: string;
+}
+
+/** Starts the sink and otelcol.yaml on free loopback ports; `env` adds or overrides otelcol.yaml's variables. */
+export async function startSamplingPipeline(bin: string, dir: string, env: Record<string, string> = {}): Promise<SamplingPipeline> {
+  const sinkFile = join(dir, 'tempo.jsonl');
+  const sinkGrpc = `127.0.0.1:${await freePort()}`;
+  const collectors = [await startCollector({
+    bin, name: 'sink', config: join(repoRoot, 'test/collector/fixtures/otelcol-sink.yaml'),
+    env: { SINK_GRPC_ENDPOINT_A: sinkGrpc, SINK_GRPC_ENDPOINT_B: `127.0.0.1:${await freePort()}`, SINK_FILE_A: sinkFile, SINK_FILE_B: join(dir, 'unused.jsonl') },
+  })];
+  const metricsEndpoint = `127.0.0.1:${await freePort()}`;
+  const otlpHttp = `127.0.0.1:${await freePort()}`;
+  const sampling = startCollector({
+    bin, name: 'collector', config: join(repoRoot, 'collector-config/otelcol.yaml'),
+    env: {
+      OTLP_GRPC_ENDPOINT: `127.0.0.1:${await freePort()}`,
+      OTLP_HTTP_ENDPOINT: otlpHttp,
+      TEMPO_ENDPOINT: sinkGrpc,
+      SPAN_METRICS_PROMETHEUS_ENDPOINT: metricsEndpoint,
+      SPAN_METRICS_FLUSH_INTERVAL: '1s',
+      TAIL_SAMPLING_DECISION_WAIT: '5s', // spans of a trace arrive up to ~0.5 s apart; room for a loaded machine
+      ...env,
+    },
+  });
+  // The caller's after() only knows collectors that were returned: stop the sink if the second fails.
+  collectors.push(await sampling.catch(async (err: unknown) => {
+    await collectors[0]!.stop();
+    throw err;
+  }));
+  return { collectors, sinkFile, otlpHttp, metricsEndpoint };
+}
