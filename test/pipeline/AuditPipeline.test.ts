@@ -9,6 +9,7 @@ import { Spool } from '../../src/pipeline/Spool';
 import type { AuditRecord, AuditWriter, BatchResult } from '../../src/store/types';
 import { makeEvent } from '../support/auditEvents';
 import { createTestSchema } from '../support/database';
+import { pollUntil } from '../support/poll';
 import { TableWriter, storedEvents, tableWriterFactory } from '../support/TableWriter';
 
 /** Wraps a real writer to count calls and overlap, and to inject failures before or after the real commit. */
@@ -136,7 +137,7 @@ describe('AuditPipeline (real Postgres)', function () {
     expect(() => p.enqueue(makeEvent(99))).to.throw(PipelineShutdownError);
     const next = start(realFactory); // the next process with a database
     await next.forceFlush();
-    await waitFor(async () => (await ids()).length === 30);
+    await pollUntil('30 stored events', async () => ((await ids()).length === 30 ? true : undefined), 20_000);
     expect(await ids()).to.deep.equal(events.map((e) => e.eventId));
   });
 
@@ -149,15 +150,7 @@ describe('AuditPipeline (real Postgres)', function () {
     await p.shutdown();
     expect(await ids()).to.have.length(0);
     start(realFactory);
-    await waitFor(async () => (await ids()).length === 20);
+    await pollUntil('20 stored events', async () => ((await ids()).length === 20 ? true : undefined), 20_000);
     expect(await ids()).to.deep.equal(events.map((e) => e.eventId));
   });
 });
-
-async function waitFor(cond: () => Promise<boolean>, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error('condition not met before the deadline');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

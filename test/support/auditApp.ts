@@ -76,21 +76,8 @@ export async function recordVia(app: ChildApp, method: string, path: string, hea
   return id;
 }
 
-/** Polls `probe` until it returns something other than undefined; throws naming `what` after `timeoutMs`. */
-export async function pollUntil<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      lastError = err; // e.g. the schema is not migrated yet
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${lastError ? `: ${(lastError as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+import { pollUntil } from './poll';
+export { pollUntil };
 
 /** Runs one query on a short-lived connection. */
 export async function query<R extends pg.QueryResultRow = Record<string, unknown>>(url: string, sql: string, params: unknown[] = []): Promise<R[]> {
