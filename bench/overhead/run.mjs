@@ -174,7 +174,7 @@ if (missed) {
     '- Garbage: a request allocates about 15 KB under cvd-activity, 7 KB in the plain server and 21 KB under auto-instrumentations-node (V8 sampling heap profiler, `/hello`);'
       + ' most of the difference is instrumentation-http\'s and the SDK\'s per-request objects and the async_hooks bookkeeping above.',
     '- Already done in cvd-activity: spans go out as OTLP protobuf (the SDK\'s exporter-trace-otlp-proto; its JSON sibling costs several times more per span);'
-      + ' events are bound to the request context with one closure per emit, not per listener; no metrics SDK;'
+      + ' events are bound to the request context with one closure per emit, not per listener; no metric work per request (the request counters are plain integers, read by observable instruments once per export interval on a MeterProvider that instrumentation-http does not see);'
       + ' attributes that say nothing about the activity (peer port, protocol version, server port, peer address when no proxy is trusted) are not recorded; the audit pipeline adds nothing per request.');
 }
 lines.push('', ...verdicts);
