@@ -15,8 +15,13 @@ import type { CvdActivityConfig } from '../../src/config/types';
 import { defaultConfig } from '../../src/config/defaults';
 import { createAuditPipeline } from '../../src/pipeline/createAuditPipeline';
 import { copyField, copyTextArray } from '../../src/store/copy';
+import { chainHashOfOwnRow, PiiHasher } from '../../src/store/HashChain';
+import type { ChainLink } from '../../src/store/HashChain';
 import { createPgAuditWriter } from '../../src/store/PgAuditWriter';
+import { completeRow, identifyRow } from '../../src/store/rows';
 import { benchRecorder, recordOne } from './events';
+import { cpuWindow } from './machineCpu';
+import type { CpuSpent } from './machineCpu';
 
 /** Database URL of the shared server. */
 export const DB_URL = process.env.CVD_ACTIVITY_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -30,6 +35,24 @@ export async function withClient<T>(fn: (c: pg.Client) => Promise<T>): Promise<T
   } finally {
     await c.end();
   }
+}
+
+/** What one run of a contender measured: events/s, and the CPU spent while its clock ran (nothing before or after). */
+export interface Run {
+  rate: number;
+  cpu: CpuSpent;
+}
+
+/** Starts a run's clock and CPU window; `stop(n)` ends both, for `n` events. */
+function startClock(): { stop: (n: number) => Run } {
+  const window = cpuWindow();
+  const t0 = performance.now();
+  return {
+    stop: (n) => {
+      const ms = performance.now() - t0;
+      return { rate: (n / ms) * 1000, cpu: window.stop() };
+    },
+  };
 }
 
 async function countRows(schema: string): Promise<number> {
@@ -54,7 +77,7 @@ export type PipelineTuning = Partial<CvdActivityConfig['pipeline']>;
  */
 export async function runPipeline(
   schema: string, n: number, offset: number, piiKey: Buffer, tuning: PipelineTuning = {}, chunk = RECORD_CHUNK,
-): Promise<number> {
+): Promise<Run> {
   const before = await countRows(schema);
   const dir = mkdtempSync(join(tmpdir(), 'cvd-bench-spool-'));
   const base = defaultConfig({});
@@ -63,38 +86,76 @@ export async function runPipeline(
     writerFactory: ({ streamId }) => createPgAuditWriter({ connectionString: DB_URL, schema, streamId, piiKey }),
   });
   const recorder = benchRecorder(handle.sink);
-  const t0 = performance.now();
+  const clock = startClock();
   // An app records events from many request handlers: the event loop gets a turn every RECORD_CHUNK events.
   for (let i = 0; i < n; i += chunk) {
     for (let k = i; k < Math.min(n, i + chunk); k++) recordOne(recorder, offset + k);
     await new Promise((r) => setImmediate(r));
   }
   await handle.sink.forceFlush(600_000);
-  const ms = performance.now() - t0;
+  const run = clock.stop(n);
   await handle.sink.shutdown();
   rmSync(dir, { recursive: true, force: true });
   const stored = (await countRows(schema)) - before;
   if (stored !== n) throw new Error(`pipeline stored ${stored} of ${n} events`);
-  return (n / ms) * 1000;
+  return run;
 }
 
 const LOG_COLS = 'event_id, created_at, recorded_at, action, category, severity, outcome, reason, actor_type, user_id, user_role, session_id, '
   + 'resource_type, resource_id, details, old_value, new_value, affected_records, trace_id, span_id, service_name, schema_valid, schema_errors, '
   + 'pii_hmac, stream_id, seq, prev_hash, hash';
-// Chain and HMAC columns of the same width as the real ones, but not computed.
-const FAKE_HASH = 'f'.repeat(64);
 
-function logValues(e: AuditEvent, seq: number, now: string): (string | number | boolean | null)[] {
-  const json = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(v));
-  return [e.eventId, e.occurredAt, now, e.action, e.category, e.severity, e.outcome, e.reason, e.actor.type, e.actor.id, e.actor.roles.join(',') || null,
-    e.actor.sessionId, e.resourceType, e.resourceId, JSON.stringify(e.details), json(e.oldValue), json(e.newValue),
-    e.affectedRecords, e.traceId, e.spanId, e.serviceName, e.schemaValid, null, FAKE_HASH, 'raw', seq, FAKE_HASH, FAKE_HASH];
+/**
+ * The rows of the baselines: the events as the pipeline stores them, chain
+ * columns included (a stream id of the pipeline's form, the HMAC of the
+ * personal data, the previous and own hash), so the baselines write the same
+ * values, not look-alikes. Made before a baseline's clock starts: the
+ * baselines do none of this work.
+ */
+export interface BaselineRows {
+  events: readonly AuditEvent[];
+  streamId: string;
+  seq0: number;
+  recordedAt: string;
+  piiHmac: (string | null)[];
+  prevHash: (string | null)[];
+  hash: string[];
 }
 
-function logLine(e: AuditEvent, seq: number, now: string): string {
-  const v = logValues(e, seq, now);
+/** Chains `events` from seq `seq0 + 1` of a fresh stream, as the writer would (see BaselineRows). */
+export function baselineRows(events: readonly AuditEvent[], seq0: number, piiKey: Buffer): BaselineRows {
+  const pii = new PiiHasher(piiKey);
+  const streamId = `bench-host:${process.pid}:${seq0.toString(16).padStart(8, '0')}`;
+  const recordedAt = new Date().toISOString();
+  const link: ChainLink = { streamId, seq: seq0, prevHash: null };
+  const out: BaselineRows = { events, streamId, seq0, recordedAt, piiHmac: [], prevHash: [], hash: [] };
+  const now = Date.now();
+  for (const e of events) {
+    const row = completeRow(identifyRow(e, now), pii);
+    row.recordedAt = recordedAt;
+    link.seq += 1;
+    const hash = chainHashOfOwnRow(link, row);
+    out.piiHmac.push(row.piiHmac);
+    out.prevHash.push(link.prevHash);
+    out.hash.push(hash);
+    link.prevHash = hash;
+  }
+  return out;
+}
+
+function logValues(rows: BaselineRows, i: number): (string | number | boolean | null)[] {
+  const e = rows.events[i]!;
+  const json = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(v));
+  return [e.eventId, e.occurredAt, rows.recordedAt, e.action, e.category, e.severity, e.outcome, e.reason, e.actor.type, e.actor.id,
+    e.actor.roles.join(',') || null, e.actor.sessionId, e.resourceType, e.resourceId, JSON.stringify(e.details), json(e.oldValue),
+    json(e.newValue), e.affectedRecords, e.traceId, e.spanId, e.serviceName, e.schemaValid, null, rows.piiHmac[i]!, rows.streamId,
+    rows.seq0 + i + 1, rows.prevHash[i]!, rows.hash[i]!];
+}
+
+function logLine(rows: BaselineRows, i: number): string {
+  const v = logValues(rows, i);
   let line = '';
-  for (let k = 0; k < v.length; k++) line += (k ? '\t' : '') + (k === 22 ? copyTextArray(e.schemaErrors) : copyField(v[k]!));
+  for (let k = 0; k < v.length; k++) line += (k ? '\t' : '') + (k === 22 ? copyTextArray(rows.events[i]!.schemaErrors) : copyField(v[k]!));
   return line + '\n';
 }
 
@@ -120,57 +181,57 @@ async function streamCopy(c: pg.Client, sql: string, events: readonly AuditEvent
  * in ONE transaction: no validation, chain, HMAC, dedupe or spool, one commit.
  * `tables` 'plain' uses unpartitioned copies of the tables instead (diagnostic).
  */
-export async function runRawCopy(schema: string, events: readonly AuditEvent[], seq0: number, tables: 'same' | 'plain' = 'same'): Promise<number> {
+export async function runRawCopy(schema: string, rows: BaselineRows, tables: 'same' | 'plain' = 'same'): Promise<Run> {
   const [log, personal] = tables === 'same' ? ['audit_log', 'audit_personal'] : ['plain_log', 'plain_personal'];
+  const events = rows.events;
   return withClient(async (c) => {
-    const t0 = performance.now();
-    const now = new Date().toISOString();
+    const clock = startClock();
     await c.query('BEGIN');
-    await streamCopy(c, `COPY "${schema}".${log} (${LOG_COLS}) FROM STDIN`, events, (e, i) => logLine(e, seq0 + i, now));
+    await streamCopy(c, `COPY "${schema}".${log} (${LOG_COLS}) FROM STDIN`, events, (_, i) => logLine(rows, i));
     await streamCopy(c, `COPY "${schema}".${personal} (event_id, client_address, user_agent, fields) FROM STDIN`, events, (e) =>
       `${e.eventId}\t${copyField(e.personal.clientAddress)}\t${copyField(e.personal.userAgent)}\t${copyField(JSON.stringify(e.personal.fields))}\n`);
     await c.query('COMMIT');
-    return (events.length / (performance.now() - t0)) * 1000;
+    return clock.stop(events.length);
   });
 }
 
 /** (a) The old design: one awaited INSERT per event (one row with everything), each its own transaction. */
-export async function runNaive(schema: string, events: readonly AuditEvent[], seq0: number): Promise<number> {
+export async function runNaive(schema: string, rows: BaselineRows): Promise<Run> {
+  const events = rows.events;
   return withClient(async (c) => {
-    const now = new Date().toISOString();
     const sql = `INSERT INTO "${schema}".naive_log (${LOG_COLS}) VALUES (${LOG_COLS.split(',').map((_, k) => `$${k + 1}`).join(', ')})`;
-    const t0 = performance.now();
+    const clock = startClock();
     for (let i = 0; i < events.length; i++) {
       const e = events[i]!;
-      const v = logValues(e, seq0 + i, now);
+      const v = logValues(rows, i);
       v[22] = `{${e.schemaErrors.map((s) => JSON.stringify(s)).join(',')}}`;
       await c.query(sql, v);
     }
-    return (events.length / (performance.now() - t0)) * 1000;
+    return clock.stop(events.length);
   });
 }
 
 /** Diagnostic: the store writer alone (writeBatch in a loop, no record(), no spool). */
-export async function runWriterAlone(schema: string, events: readonly AuditEvent[], piiKey: Buffer, batch: number): Promise<number> {
+export async function runWriterAlone(schema: string, events: readonly AuditEvent[], piiKey: Buffer, batch: number): Promise<Run> {
   const writer = createPgAuditWriter({ connectionString: DB_URL, schema, streamId: `writer-alone-${events[0]!.eventId}`, piiKey });
-  const t0 = performance.now();
+  const clock = startClock();
   for (let i = 0; i < events.length; i += batch) await writer.writeBatch(events.slice(i, i + batch));
-  const rate = (events.length / (performance.now() - t0)) * 1000;
+  const run = clock.stop(events.length);
   await writer.close();
-  return rate;
+  return run;
 }
 
 /** Diagnostic: record() + spool append, no database. */
-export async function runRecordAndSpool(n: number, offset: number): Promise<number> {
+export async function runRecordAndSpool(n: number, offset: number): Promise<Run> {
   const dir = mkdtempSync(join(tmpdir(), 'cvd-bench-spool-'));
   const base = defaultConfig({});
   const config: CvdActivityConfig = { ...base, pipeline: { ...base.pipeline, spoolMaxBytes: 4 * 2 ** 30, spoolDir: dir } };
   const handle = createAuditPipeline(config, { writerFactory: null });
   const recorder = benchRecorder(handle.sink);
-  const t0 = performance.now();
+  const clock = startClock();
   for (let i = 0; i < n; i++) recordOne(recorder, offset + i);
-  const rate = (n / (performance.now() - t0)) * 1000;
+  const run = clock.stop(n);
   await handle.sink.shutdown();
   rmSync(dir, { recursive: true, force: true });
-  return rate;
+  return run;
 }

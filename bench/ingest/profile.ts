@@ -11,10 +11,10 @@ async function main(): Promise<void> {
     await runPipeline(schema, 5000, 0, key, {});
     const rates: number[] = [];
     for (let r = 1; r <= Number(process.env.PROF_ROUNDS ?? 3); r++) {
-      const before = process.cpuUsage();
-      rates.push(Math.round(await runPipeline(schema, 50_000, r * 50_000, key, {})));
-      const u = process.cpuUsage(before);
-      console.log('events/s', rates.at(-1), 'cpu us/event', ((u.user + u.system) / 50_000).toFixed(1), 'sys', (u.system / 50_000).toFixed(1));
+      const { rate, cpu } = await runPipeline(schema, 50_000, r * 50_000, key, {});
+      rates.push(Math.round(rate));
+      const per = (us: number | null) => (us === null ? 'n/a' : (us / 50_000).toFixed(1));
+      console.log('events/s', rates.at(-1), 'CPU µs/event: node', per(cpu.node), 'postgres', per(cpu.postgres), 'machine', per(cpu.machine));
     }
   } finally {
     await withClient((c) => c.query(`DROP SCHEMA "${schema}" CASCADE`));
