@@ -104,9 +104,15 @@ export interface CvdActivityConfig {
   shutdownTimeoutMs: number;
 }
 
-/** What a user may pass to `start()` or put in the JSON config file: any subset. */
+/**
+ * What a user may pass to `start()` or put in the JSON config file: any subset,
+ * of the sections too (`{ noise: { sampleRatio: 0.05 } }`). Sections are
+ * interfaces, which do not extend Record<string, unknown>, so the test is `object`.
+ */
 export type CvdActivityOptions = {
-  [K in keyof CvdActivityConfig]?: CvdActivityConfig[K] extends Record<string, unknown>
-    ? Partial<CvdActivityConfig[K]>
-    : CvdActivityConfig[K];
+  [K in keyof CvdActivityConfig]?: CvdActivityConfig[K] extends readonly unknown[]
+    ? CvdActivityConfig[K]
+    : CvdActivityConfig[K] extends object
+      ? Partial<CvdActivityConfig[K]>
+      : CvdActivityConfig[K];
 };
