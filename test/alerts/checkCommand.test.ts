@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { Command } from 'commander';
 import { alertCommands } from '../../src/cli/commands/alerts';
+import { defaultConfig } from '../../src/config/defaults';
 import { resolveConnection } from '../../src/cli/connection';
 import { runCli } from '../../src/cli/program';
 import type { CliContext } from '../../src/cli/program';
@@ -105,6 +106,7 @@ describe('alerts check (CLI command)', function () {
     const context: CliContext = {
       group: (name, description) => program.command(name).description(description).exitOverride(),
       connection: () => resolveConnection({ databaseUrl: db.url, schema: db.schema }, {}),
+      config: () => defaultConfig({}),
       recordAudit: async () => {},
       stdout: out.stream,
       stderr: sink().stream,

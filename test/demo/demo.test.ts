@@ -80,7 +80,7 @@ describe('cvd-activity demo (end to end)', function () {
       expect(byAction).to.deep.equal(summary.simulator.expectedAudit);
       expect(summary.audit.byAction).to.deep.equal(byAction);
       expect(summary.audit.byCategory).to.deep.equal(byCategory);
-      expect(summary.audit.total).to.equal(Object.values(byAction).reduce((a, b) => a + b, 0));
+      expect(summary.audit.total).to.equal(Object.values(byAction).reduce((a: number, b) => a + Number(b), 0));
       expect(summary.audit.schemaInvalid, 'events the catalog rejected').to.equal(0);
       expect(Object.keys(byCategory)).to.include.members(['security', 'device', 'planogram', 'service_order', 'financial', 'route']);
     });
