@@ -16,9 +16,10 @@ import type { AuditEvent, AuditSink } from '../audit/types';
 import type { AuditRecord, AuditWriter } from '../store/types';
 import { FlushTimeoutError, PipelineShutdownError } from './errors';
 import { FlushWaiters } from './FlushWaiters';
+import { PipelineHealth } from './PipelineHealth';
 import type { AuditPipelineOptions, PipelineStatus } from './types';
+import { WriterSlot } from './WriterSlot';
 
-const FAILURE_REPORT_INTERVAL_MS = 30_000;
 /**
  * Batches handed to a writer that overlaps them (`overlapsBatches`) at once.
  * Two let the next batch's hashing and COPY overlap the previous one's
@@ -39,8 +40,8 @@ const asRecords = (events: AuditEvent[]): readonly AuditRecord[] => events;
 /** The AuditSink that spools events and writes them to Postgres in batches. */
 export class AuditPipeline implements AuditSink {
   private readonly opts: Required<AuditPipelineOptions>;
-  private writer: AuditWriter | null = null;
-  private connecting: Promise<AuditWriter> | null = null;
+  /** The writer of this process's stream; null without a database. */
+  private readonly writer: WriterSlot | null;
   private exporting = false;
   private delayTimer: NodeJS.Timeout | null = null;
   private readonly orphanTimer: NodeJS.Timeout | null = null;
@@ -48,16 +49,12 @@ export class AuditPipeline implements AuditSink {
   private readonly waiters = new FlushWaiters();
   private shutdownPromise: Promise<void> | null = null;
   private stopped = false;
-  private failures = 0;
-  private lastError: string | null = null;
-  private lastErrorAt: string | null = null;
-  private lastCommitAt: string | null = null;
-  private lastFailureReport = 0;
-  private batchesCommitted = 0;
-  private duplicatesSkipped = 0;
+  private readonly health: PipelineHealth;
 
   constructor(options: AuditPipelineOptions) {
     this.opts = { retryBaseDelayMs: 100, flushTimeoutMs: 30_000, shutdownTimeoutMs: 10_000, stallReportMs: 60_000, orphanScanMs: 60_000, ...options };
+    this.health = new PipelineHealth({ baseDelayMs: this.opts.retryBaseDelayMs, maxDelayMs: this.opts.retryMaxDelayMs });
+    this.writer = options.writerFactory === null ? null : new WriterSlot(options.writerFactory, options.streamId);
     if (options.writerFactory === null) {
       diag.warn(
         `cvd-activity: no database configured: audit events are kept in the spool ${options.spool.dir} ` +
@@ -101,7 +98,7 @@ export class AuditPipeline implements AuditSink {
     }
     const target = spool.accepted;
     if (spool.committedOwn >= target) return Promise.resolve();
-    const flushed = this.waiters.wait(target, timeoutMs, () => new FlushTimeoutError(timeoutMs, target - spool.committedOwn, this.lastError));
+    const flushed = this.waiters.wait(target, timeoutMs, () => new FlushTimeoutError(timeoutMs, target - spool.committedOwn, this.health.lastError));
     this.schedule(true);
     return flushed;
   }
@@ -114,22 +111,16 @@ export class AuditPipeline implements AuditSink {
 
   /** A snapshot of the pipeline's state. */
   status(): PipelineStatus {
+    const h = this.health;
     return {
       streamId: this.opts.streamId,
-      database:
-        this.opts.writerFactory === null
-          ? 'none'
-          : this.failures > 0
-            ? 'failing'
-            : this.writer
-              ? 'connected'
-              : 'not-connected',
-      consecutiveFailures: this.failures,
-      lastError: this.lastError,
-      lastErrorAt: this.lastErrorAt,
-      lastCommitAt: this.lastCommitAt,
-      batchesCommitted: this.batchesCommitted,
-      duplicatesSkipped: this.duplicatesSkipped,
+      database: this.opts.writerFactory === null ? 'none' : h.failures > 0 ? 'failing' : this.writer?.current ? 'connected' : 'not-connected',
+      consecutiveFailures: h.failures,
+      lastError: h.lastError,
+      lastErrorAt: h.lastErrorAt,
+      lastCommitAt: h.lastCommitAt,
+      batchesCommitted: h.batchesCommitted,
+      duplicatesSkipped: h.duplicatesSkipped,
       shutDown: this.shutdownPromise !== null,
       spool: this.opts.spool.status(),
     };
@@ -154,13 +145,7 @@ export class AuditPipeline implements AuditSink {
     } catch (err) {
       diag.error(`cvd-activity: closing the audit spool failed: ${(err as Error).message}`);
     }
-    const writer = this.writer;
-    this.writer = null;
-    if (writer) {
-      await withDeadline(writer.close(), 2_000).catch((err: Error) =>
-        diag.warn(`cvd-activity: closing the audit writer failed: ${err.message}`),
-      );
-    }
+    await this.writer?.close();
   }
 
   /** Starts an export now when a batch is ready (or `urgent`), else arms the batch-delay timer. */
@@ -201,7 +186,7 @@ export class AuditPipeline implements AuditSink {
     try {
       while (!this.stopped) {
         // Keep up to MAX_IN_FLIGHT batches going: the writer hashes and COPYs the next while the previous commits.
-        while (!failedInFlight && inFlight.length < (this.writer?.overlapsBatches ? MAX_IN_FLIGHT : 1)) {
+        while (!failedInFlight && inFlight.length < (this.writer?.current?.overlapsBatches ? MAX_IN_FLIGHT : 1)) {
           let batch: AuditEvent[];
           try {
             batch = this.opts.spool.peek(sent + this.opts.batchSize).slice(sent); // may read spilled events from disk
@@ -254,11 +239,11 @@ export class AuditPipeline implements AuditSink {
     stall.unref();
     try {
       if (this.opts.spoolFsync === 'batch') this.opts.spool.sync();
-      const writer = this.writer ?? (await this.connect());
+      const writer = await this.writer!.get();
       const pending = context.with(suppressTracing(ROOT_CONTEXT), () => writer.writeBatch(asRecords(batch)));
       this.prepareNext(writer, offset + batch.length); // CPU work for the next batch while this one is in the database
       const result = await pending;
-      this.duplicatesSkipped += result.duplicates;
+      this.health.duplicatesSkipped += result.duplicates;
       return null;
     } catch (err) {
       return err ?? new Error('audit batch failed');
@@ -270,12 +255,7 @@ export class AuditPipeline implements AuditSink {
   /** Counts the oldest batch in flight committed, in the spool and for waiters. */
   private committed(length: number): void {
     this.opts.spool.commit(length);
-    this.batchesCommitted += 1;
-    this.lastCommitAt = new Date().toISOString();
-    if (this.failures > 0) {
-      diag.info(`cvd-activity: Postgres takes audit events again after ${this.failures} failed attempt(s); the backlog drains in order`);
-      this.failures = 0;
-    }
+    this.health.committed();
     this.waiters.settle(this.opts.spool.committedOwn);
   }
 
@@ -290,48 +270,14 @@ export class AuditPipeline implements AuditSink {
     }
   }
 
-  private connect(): Promise<AuditWriter> {
-    // Two batches may start at once: they share one writer (one stream).
-    this.connecting ??= this.openWriter().finally(() => {
-      this.connecting = null;
-    });
-    return this.connecting;
-  }
-
-  private async openWriter(): Promise<AuditWriter> {
-    const factory = this.opts.writerFactory!;
-    const writer = await context.with(suppressTracing(ROOT_CONTEXT), () =>
-      Promise.resolve(factory({ streamId: this.opts.streamId })),
-    );
-    if (this.stopped) {
-      await writer.close().catch(() => undefined);
-      throw new Error('audit pipeline shut down while connecting');
-    }
-    this.writer = writer;
-    return writer;
-  }
-
+  /** Reports a failed attempt and retries after the backoff. */
   private onFailure(err: unknown, batchLength: number): void {
-    this.failures += 1;
-    this.lastError = (err as Error)?.message ?? String(err);
-    this.lastErrorAt = new Date().toISOString();
-    const now = Date.now();
-    if (this.failures === 1 || now - this.lastFailureReport >= FAILURE_REPORT_INTERVAL_MS) {
-      const s = this.opts.spool.status();
-      diag.error(
-        `cvd-activity: ${batchLength > 0 ? `writing ${batchLength} audit event(s) to Postgres` : 'reading the audit spool'} failed (attempt ${this.failures}): ${this.lastError}. ` +
-          `They are safe in the spool (${s.usedBytes} bytes in ${s.dir}); retrying with backoff.`,
-      );
-      this.lastFailureReport = now;
-    } else {
-      diag.debug(`cvd-activity: audit batch attempt ${this.failures} failed: ${this.lastError}`);
-    }
+    const delayMs = this.health.failed(err, batchLength, () => this.opts.spool.status());
     if (this.stopped) return;
-    const cap = Math.min(this.opts.retryMaxDelayMs, this.opts.retryBaseDelayMs * 2 ** Math.min(this.failures - 1, 30));
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
       this.schedule(true);
-    }, Math.random() * cap); // full jitter: processes that failed together do not retry together
+    }, delayMs);
     this.retryTimer.unref();
   }
 
@@ -340,13 +286,4 @@ export class AuditPipeline implements AuditSink {
     if (timer !== null) clearTimeout(timer);
     this[name] = null;
   }
-}
-
-function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-    timer.unref();
-  });
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }

@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import type { AuditEvent } from '../audit/types';
 import type { SpoolOptions, SpoolStatus } from './types';
 import { SpoolFullError, SpoolOpenError, SpoolWriteError } from './errors';
+import { RefusalReporter } from './RefusalReporter';
 import { lineEnds, parseEventLine, readRange } from './segmentLines';
 import { claimOrphanSegments, lockName, newInstanceId, segmentName, writeLock } from './spoolFiles';
 
@@ -40,8 +41,6 @@ interface Entry {
   seg: Segment;
 }
 
-const FULL_REPORT_INTERVAL_MS = 10_000;
-
 /** A durable FIFO queue of audit events on local disk. */
 export class Spool {
   readonly instance: string;
@@ -60,9 +59,8 @@ export class Spool {
   private usedBytes = 0;
   private readChunkBytes = 1 << 20;
   private closed = false;
-  private lastFullReport = 0;
-  private refusedSinceReport = 0;
-  private stats = { accepted: 0, committedOwn: 0, committed: 0, recoveredSegments: 0, skippedLines: 0, refusedFull: 0 };
+  private readonly refusals = new RefusalReporter();
+  private stats = { accepted: 0, committedOwn: 0, committed: 0, recoveredSegments: 0, skippedLines: 0 };
 
   /** Opens (creating) the spool folder, takes this process's lock and claims segments of dead processes. */
   constructor(options: SpoolOptions) {
@@ -113,7 +111,7 @@ export class Spool {
     // The string goes to write(2) as it is: no Buffer per event (a short write falls back to one).
     const line = JSON.stringify(event) + '\n';
     const bytes = Buffer.byteLength(line, 'utf8');
-    if (this.usedBytes + bytes > this.maxBytes) throw this.refuse(new SpoolFullError(this.dir, this.usedBytes, this.maxBytes));
+    if (this.usedBytes + bytes > this.maxBytes) throw this.refusals.refused(new SpoolFullError(this.dir, this.usedBytes, this.maxBytes));
     const seg = this.writableSegment();
     try {
       let written = writeSync(seg.fd!, line, null, 'utf8');
@@ -129,7 +127,7 @@ export class Spool {
       } catch {
         /* the truncation is best effort; recovery skips an unreadable line anyway */
       }
-      throw this.refuse(new SpoolWriteError(seg.path, err));
+      throw this.refusals.refused(new SpoolWriteError(seg.path, err));
     }
     const offset = seg.bytes;
     seg.bytes += bytes;
@@ -199,7 +197,7 @@ export class Spool {
       committed: this.stats.committed,
       recoveredSegments: this.stats.recoveredSegments,
       skippedLines: this.stats.skippedLines,
-      refusedFull: this.stats.refusedFull,
+      refusedFull: this.refusals.refusedFull,
     };
   }
 
@@ -361,25 +359,5 @@ export class Spool {
       `cvd-activity: skipped ${torn ? 'a torn last line' : 'an unreadable line'} (${Buffer.byteLength(line)} bytes) in audit spool segment ${seg.path}` +
         (torn ? ': its writer died mid-write, before record() returned' : ''),
     );
-  }
-
-  /** Counts a refused event and reports refusals loudly, at most every 10 s, so a flood of them does not flood the log. */
-  private refuse<E extends SpoolFullError | SpoolWriteError>(err: E): E {
-    if (err instanceof SpoolFullError) this.stats.refusedFull += 1;
-    this.refusedSinceReport += 1;
-    const now = Date.now();
-    if (now - this.lastFullReport >= FULL_REPORT_INTERVAL_MS) {
-      const headline = err instanceof SpoolFullError ? 'AUDIT SPOOL FULL' : 'AUDIT SPOOL WRITE FAILED';
-      diag.error(
-        `cvd-activity: ${headline}: ${err.message}; ${this.refusedSinceReport} audit event(s) refused ` +
-          `(record() threw ${err.name}) since the last report. ` +
-          (err instanceof SpoolFullError
-            ? 'Postgres is not taking the backlog: check the database, or raise pipeline.spoolMaxBytes.'
-            : 'Check the disk of pipeline.spoolDir.'),
-      );
-      this.lastFullReport = now;
-      this.refusedSinceReport = 0;
-    }
-    return err;
   }
 }
