@@ -27,13 +27,15 @@ export interface RequestContext {
   errorCode: string | null;
   /** Set by `markActivity('login' | 'logout')`; otherwise derived from the response. */
   activityType: ActivityType | null;
+  /** The route template the app matched (`setRoute`), exported as `http.route`. */
+  route: string | null;
 }
 
 const storage = new AsyncLocalStorage<RequestContext>();
 
 /** A fresh context for a request from `clientAddress` with `userAgent`. */
 export function newRequestContext(clientAddress: string | null, userAgent: string | null): RequestContext {
-  return { user: null, clientAddress, userAgent, errorCode: null, activityType: null };
+  return { user: null, clientAddress, userAgent, errorCode: null, activityType: null, route: null };
 }
 
 /** Runs `fn` (a request's handling) with `ctx` as the current request context. */
@@ -56,6 +58,18 @@ export function setUser(user: UserInfo): void {
 export function setErrorCode(code: string): void {
   const ctx = storage.getStore();
   if (ctx) ctx.errorCode = String(code);
+}
+
+/**
+ * Names the route template the current request matched (`/api/devices/:id`),
+ * for apps whose router leaves none on the request (plain node:http, a router
+ * of their own): the span gets `http.route` and is named `GET /api/devices/:id`,
+ * so dashboards group requests by route, not by every id. A template, never the
+ * raw path. Not a string or empty: ignored. No-op outside a request.
+ */
+export function setRoute(template: string): void {
+  const ctx = storage.getStore();
+  if (ctx && typeof template === 'string' && template.length > 0) ctx.route = template;
 }
 
 /** Marks the current request as a login or logout (its span's `activity.type`). */

@@ -11,7 +11,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { getActivityStats, setErrorCode } from 'cvd-activity';
+import { getActivityStats, setErrorCode, setRoute } from 'cvd-activity';
 import { adminRoutes } from './api/admin';
 import { Auth } from './api/auth';
 import { catalogRoutes } from './api/catalog';
@@ -45,6 +45,7 @@ export function createDemoServer(seed = 7): Server {
         setErrorCode('NOT_FOUND');
         return send(res, { status: 404, json: { error: 'NOT_FOUND', message: `no route ${req.method} ${url.pathname}` } });
       }
+      setRoute(route.pattern); // plain node:http has no router that instrumentation knows: name the route
       const body = await readBody(req);
       const reply = await route.handler({
         method: req.method ?? 'GET', path: url.pathname, params: route.params, query: url.searchParams, headers: req.headers, body, raw: req,

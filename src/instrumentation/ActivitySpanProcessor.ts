@@ -32,7 +32,10 @@ function activityType(state: RequestState, res: ServerResponse, method: string):
   return 'api_call';
 }
 
-/** Express keeps the matched route on the request; other frameworks set http.route through their own instrumentation. */
+/**
+ * Express keeps the matched route on the request; other frameworks set http.route through their own
+ * instrumentation; any other app names it with setRoute() (which wins over req.route).
+ */
 function frameworkRoute(req: RequestState['req']): string | undefined {
   const route = (req as unknown as { route?: { path?: unknown }; baseUrl?: unknown }).route;
   if (route === undefined || typeof route.path !== 'string') return undefined;
@@ -92,7 +95,7 @@ export class ActivitySpanProcessor implements SpanProcessor {
     span.setAttribute(ATTR.bodySize, noBody ? 0 : state.bodyBytes);
 
     if (span.attributes[ATTR.route] === undefined) {
-      const route = frameworkRoute(state.req);
+      const route = state.ctx.route ?? frameworkRoute(state.req);
       if (route !== undefined) {
         span.setAttribute(ATTR.route, route);
         span.updateName(`${method} ${route}`);

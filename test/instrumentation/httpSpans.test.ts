@@ -69,6 +69,18 @@ describe('instrumentation: http spans of a CommonJS app under --require', functi
     expect(span.name).to.equal('GET /api/devices/:id');
   });
 
+  it('takes http.route from setRoute() in an app without a framework router, ahead of req.route', async () => {
+    await get('/api/orders/31');
+    await get('/api/orders/32');
+    const own = await spanFor('/api/orders/31');
+    expect(own.attributes['http.route']).to.equal('/api/orders/:id');
+    expect(own.name).to.equal('GET /api/orders/:id');
+    const both = await spanFor('/api/orders/32');
+    expect(both.attributes['http.route']).to.equal('/api/orders/:orderId');
+    const plain = await spanFor('/api/devices');
+    expect(plain.attributes).to.not.have.property('http.route');
+  });
+
   it('sets error.type to the app code, else the status, and the outcome to failure', async () => {
     await get('/api/locked');
     await get('/api/broken');

@@ -33,6 +33,7 @@ export class HttpError extends Error {
 
 interface RouteEntry {
   method: string;
+  pattern: string;
   segments: string[];
   handler: Handler;
 }
@@ -44,12 +45,12 @@ export class Router {
 
   /** Adds a route; `pattern` segments starting with `:` capture a parameter. */
   on(method: string, pattern: string, handler: Handler): this {
-    this.routes.push({ method, segments: pattern.split('/').filter(Boolean), handler });
+    this.routes.push({ method, pattern, segments: pattern.split('/').filter(Boolean), handler });
     return this;
   }
 
-  /** Finds the handler for `method` + `path`, or undefined. */
-  match(method: string, path: string): { handler: Handler; params: Record<string, string> } | undefined {
+  /** Finds the handler for `method` + `path` (with the pattern it matched), or undefined. */
+  match(method: string, path: string): { handler: Handler; pattern: string; params: Record<string, string> } | undefined {
     const parts = path.split('/').filter(Boolean);
     for (const route of this.routes) {
       if (route.method !== method || route.segments.length !== parts.length) continue;
@@ -58,7 +59,7 @@ export class Router {
         if (seg.startsWith(':')) return (params[seg.slice(1)] = decodeURIComponent(parts[i])), true;
         return seg === parts[i];
       });
-      if (ok) return { handler: route.handler, params };
+      if (ok) return { handler: route.handler, pattern: route.pattern, params };
     }
     return undefined;
   }
