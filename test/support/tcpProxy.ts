@@ -30,7 +30,9 @@ export function startTcpProxy(targetPort: number): Promise<TcpProxy> {
     pairs.add(pair);
     const forward = (from: Socket, to: Socket) =>
       from.on('data', (chunk) => {
-        if (!to.write(chunk)) from.pause();
+        if (to.write(chunk)) return;
+        // Back-pressure: wait for this write to drain (one listener per full buffer, not per chunk).
+        from.pause();
         to.once('drain', () => mode === 'open' && from.resume());
       });
     forward(client, upstream);
