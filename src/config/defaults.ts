@@ -66,7 +66,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): CvdActivity
       spoolDir: '.cvd-activity/spool',
       spoolMaxBytes: 1024 * 1024 * 1024,
       spoolFsync: 'none',
-      batchSize: 2000,
+      batchSize: 4000,
       batchDelayMs: 200,
       retryMaxDelayMs: 30000,
     },
