@@ -67,7 +67,8 @@ async function main(): Promise<void> {
     { label: 'naive', input: (r) => rows(N_NAIVE, r * N), run: (_, e) => runNaive(base, e), events: N_NAIVE },
     { label: 'fsyncBatch', run: pipeline({ spoolFsync: 'batch' }) },
     { label: 'batch1000', run: pipeline({ batchSize: 1000 }) },
-    { label: 'batch4000', run: pipeline({ batchSize: 4000 }) },
+    { label: 'batch2000', run: pipeline({ batchSize: 2000 }) },
+    { label: 'batch8000', run: pipeline({ batchSize: 8000 }) },
     { label: 'coarse', run: pipeline({}, 1000) },
     { label: 'rawPlain', input: (r) => rows(N, r * N), run: (_, e) => runRawCopy(base, e, 'plain') },
     { label: 'writer', input: (r) => rows(N, r * N), run: (_, e) => runWriterAlone(pipe, e.events, KEY, DEFAULTS.batchSize) },
@@ -134,6 +135,8 @@ function report(r: Map<string, Measured>, stages: StageCost[]): void {
   const wantB = 0.7 * m('raw');
   const wantA = 20 * m('naive');
   const floor = raw.pg === null ? null : raw.pg + stageSum;
+  // Events the spool holds in memory (createAuditPipeline's default); the rest of a burst is read back from disk.
+  const memoryWindow = Math.max(10_000, 4 * DEFAULTS.batchSize);
   const verdict = (rate: number) => {
     if (floor === null) return '';
     const gap = floor - budget(rate);
@@ -156,8 +159,9 @@ ${row('**pipeline**: record() → spool → batch → HMAC + hash chain → COPY
 ${row('(a) one awaited INSERT per event (old design)', 'naive', `pipeline = **${vsNaive.toFixed(1)}x** (target ≥ 20x: ${vsNaive >= 20 ? 'met' : 'MISSED'})`)}
 ${row('(b) raw COPY of the same rows into the same tables (audit_log + audit_personal), one transaction', 'raw', `pipeline = **${vsRaw.toFixed(2)}x** (target ≥ 0.7x: ${vsRaw >= 0.7 ? 'met' : 'MISSED'})`)}
 ${row("pipeline with spoolFsync 'batch'", 'fsyncBatch', `${(m('fsyncBatch') / m('pipeline')).toFixed(2)}`)}
-${row('pipeline with batchSize 1000 (the earlier default)', 'batch1000', `${(m('batch1000') / m('pipeline')).toFixed(2)}`)}
-${row('pipeline with batchSize 4000', 'batch4000', `${(m('batch4000') / m('pipeline')).toFixed(2)}`)}
+${row('pipeline with batchSize 1000 (the default before 2026-11-26)', 'batch1000', `${(m('batch1000') / m('pipeline')).toFixed(2)}`)}
+${row('pipeline with batchSize 2000', 'batch2000', `${(m('batch2000') / m('pipeline')).toFixed(2)}`)}
+${row('pipeline with batchSize 8000', 'batch8000', `${(m('batch8000') / m('pipeline')).toFixed(2)}`)}
 ${row('pipeline, 1000 record() calls per event-loop turn (the database replies wait longer)', 'coarse', `${(m('coarse') / m('pipeline')).toFixed(2)}`)}
 ${row('diagnostic: raw COPY into unpartitioned copies of the tables', 'rawPlain', `${(m('rawPlain') / m('raw')).toFixed(2)}x (b)`)}
 ${row(`diagnostic: store writer alone (writeBatch of ${DEFAULTS.batchSize} in a loop, no record(), no spool)`, 'writer', `${(m('writer') / m('pipeline')).toFixed(2)}x pipeline`)}
@@ -172,9 +176,13 @@ while this process only formats text (${us(raw.cpu)} µs per event here, ${us(ra
 and ${us(raw.machine)} µs of machine CPU per event leaves cores idle. The pipeline does all the work raw COPY leaves out,
 ${us(p.cpu)} µs per event in this process (record() + spool append alone: ${us(r.get('recordSpool')!.cpu)}; the store writer alone:
 ${us(r.get('writer')!.cpu)}) and ${us(p.pg)} µs in Postgres (one transaction, head update and commit per batch, two batches in flight on two backends),
-${us(p.machine)} µs of machine CPU per event in all.${p.machine !== null
-    ? ` At that cost ${cores} cores, every one of them busy, give at most ${f(budget(p.machine))} events/s, and the pipeline ran at ${f(m('pipeline'))}: it is bound by the machine's CPU, not by waiting.`
-    : ''}
+${us(p.machine)} µs of machine CPU per event in all. Two ceilings follow: this process runs its JavaScript on one thread,
+so ${us(p.cpu)} µs per event allow at most ${f(1e6 / p.cpu)} events/s${p.machine !== null
+    ? `; ${cores} cores, every one of them busy, allow at most ${f(budget(p.machine))} events/s at ${us(p.machine)} µs of machine CPU per event`
+    : ''}. The pipeline ran at ${f(m('pipeline'))}, close to the ${p.machine !== null && budget(p.machine) < 1e6 / p.cpu ? 'second' : 'first'}: it is bound by CPU, not by waiting.
+The Postgres column counts the CPU time of its processes; a \`perf record -a\` of 4 × 50k events each (2026-11-26) counted about as
+many Postgres samples for the pipeline's rows as for raw COPY of them (29.2k vs 31.1k), so a higher figure there comes from running
+beside a busy Node process on a shared machine more than from extra work.
 
 JavaScript per event by stage, measured in this run on the same kind of events (one core, no database, median of 3 passes):
 
@@ -190,8 +198,9 @@ in one round trip; HMAC from two one-shot hashes over pads kept in two reused sc
 JSON.stringify for plain strings; the chain hash quotes the values the writer made itself (UUID, ISO times, hex digests)
 without an escape test (same bytes, \`cvd-audit/1\` unchanged; verify keeps the full escaping); spilled spool lines
 decoded a chunk at a time (one UTF-8 decode per read, not a Buffer and a decode per line); spool lines written as
-strings; batchSize 2000 by default (1000 before 2026-11-26: \`bench/ingest/ab.ts\`, 5 interleaved rounds, gave 2000 1.12x
-the events/s of 1000 at 8 % less machine CPU per event; 3000 no better).
+strings; batchSize 4000 by default (1000 before 2026-11-26). Batch sizes from 1000 to 8000 differ by less than this machine's
+run-to-run noise (the rows above); comparisons that day leaned towards larger batches (\`bench/ingest/ab.ts\`, 5 interleaved
+rounds: 2000 vs 1000 1.12x; 4000 vs 2000 1.18x, and 1.08x, 1.24x, 0.84x in full runs) and fewer commits per event.
 
 ### Why the targets are ${vsNaive >= 20 && vsRaw >= 0.7 ? 'met' : 'missed'}: the CPU budget of this machine
 
@@ -206,13 +215,13 @@ ${floor === null ? 'unknown here (no /proc)' : `${floor.toFixed(1)} µs per even
     raw.machine !== null && raw.machine > budget(wantA) ? `, less than raw COPY spends (${us(raw.machine)}), which validates, spools and chains nothing` : ''}${verdict(wantA)}.
   An awaited single-row commit is cheap on this loopback server (${f(m('naive'))} events/s; REFERENCE.md measured 1.4-1.5k/s for the
   naive worker, and COPY at about 24x that).
-${N > 10_000 ? `In this bench the burst of ${N.toLocaleString('en-US')} events outruns the writer, so all but the first 10,000 (the spool's memory bound)
+${N > memoryWindow ? `In this bench the burst of ${N.toLocaleString('en-US')} events outruns the writer, so all but the first ${memoryWindow.toLocaleString('en-US')} (the spool's memory bound)
 are also parsed back from disk (${readBack.toFixed(1)} µs each).\n` : ''}
-The limit here is the machine's CPU, shared by both sides, not a wait that overlapping could hide. On a host with cores to
-spare it moves to the busiest single thread (this process's ${us(p.cpu)} µs per event against the single raw COPY backend's
-${us(raw.pg)}), and what would then close the gap is taking the writer (hashing, COPY text, driver: about ${us(r.get('writer')!.cpu)} µs per
-event) off the request thread into a worker thread, and a second chain stream per process on its own connection; neither pays
-on this machine, where no core is idle.
+The limit is CPU, not a wait that overlapping could hide: this process's one thread (${us(p.cpu)} µs per event against the
+single raw COPY backend's ${us(raw.pg)}) and the machine's ${cores} cores shared with Postgres. What would move it: the writer (hashing,
+COPY text, driver: about ${us(r.get('writer')!.cpu)} µs per event) in a worker thread, which lifts the one-thread ceiling but not the
+machine's, so it pays most where cores are free (estimated +10-20 % here); no read-back of spilled events (a byte budget for the
+spool's in-memory window); fewer allocations per event in the writer (garbage collection). Not tried yet.
 A third batch in flight did not help (a separate A/B on 2026-11-26: window 3 vs 2, 15.9k vs 15.6k events/s, medians of 5
 interleaved rounds; window 2 vs 1: 1.28x).
 `;
