@@ -1,4 +1,5 @@
-// The one writer of bench/RESULTS.md: each bench script owns a marked section
+// What the bench scripts share: the median they report, and the one writer of
+// bench/RESULTS.md. Each bench script owns a marked section
 // (`<!-- bench:NAME -->` … `<!-- /bench:NAME -->`) and replaces only that one,
 // so the scripts share the page and a re-run refreshes just its own numbers.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -21,4 +22,10 @@ export function writeResultsSection(name, body) {
     : `${current.trimEnd()}\n\n${section}\n`;
   writeFileSync(FILE, next);
   return FILE;
+}
+
+/** The median of `xs` (the mean of the middle two for an even count). */
+export function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }

@@ -10,13 +10,10 @@ import { randomBytes } from 'node:crypto';
 import { migrate } from '../../src/store/migrate';
 import { runPipeline, withClient } from './contenders';
 import type { PipelineTuning, Run } from './contenders';
+import { median } from '../results.mjs';
 
 const N = Number(process.env.BENCH_EVENTS ?? 50_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
-
-function median(xs: number[]): number {
-  return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-}
 
 async function main(): Promise<void> {
   const variants = JSON.parse(process.env.AB ?? '{"defaults":{}}') as Record<string, PipelineTuning>;

@@ -19,7 +19,7 @@ import type { CpuSpent } from './machineCpu';
 import { recordedEvents } from './events';
 import { measureStages } from './stages';
 import type { StageCost } from './stages';
-import { writeResultsSection } from '../results.mjs';
+import { median, writeResultsSection } from '../results.mjs';
 
 const N = Number(process.env.BENCH_EVENTS ?? 50_000);
 const N_NAIVE = Number(process.env.BENCH_NAIVE_EVENTS ?? 2_000);
@@ -46,11 +46,6 @@ async function setUp(pipe: string, base: string): Promise<void> {
     await c.query(`CREATE TABLE "${base}".plain_personal (LIKE "${base}".audit_personal INCLUDING ALL)`);
     await c.query(`SELECT "${base}".audit_ensure_partitions(ARRAY[now()])`);
   });
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
 }
 
 async function main(): Promise<void> {

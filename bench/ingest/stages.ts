@@ -11,6 +11,7 @@ import type { ChainLink } from '../../src/store/HashChain';
 import { completeRow, identifyRow } from '../../src/store/rows';
 import type { IdentifiedRow, PreparedRow } from '../../src/store/rows';
 import { recordedEvents } from './events';
+import { median } from '../results.mjs';
 
 /** One stage and its cost. */
 export interface StageCost {
@@ -22,10 +23,6 @@ function timed(n: number, fn: () => void): number {
   const t0 = performance.now();
   fn();
   return ((performance.now() - t0) * 1000) / n;
-}
-
-function median(xs: number[]): number {
-  return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 }
 
 /** Times each stage over `n` fresh events, three passes, medians. */

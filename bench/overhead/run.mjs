@@ -8,7 +8,7 @@
 import { fork } from 'node:child_process';
 import { createServer } from 'node:http';
 import { cpus } from 'node:os';
-import { writeResultsSection } from '../results.mjs';
+import { median, writeResultsSection } from '../results.mjs';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -114,10 +114,6 @@ try {
   }
 }
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const m = (variant, label, field) => median(samples[`${variant}|${label}`].map((x) => x[field]));
 
 const lines = [

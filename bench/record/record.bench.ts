@@ -13,7 +13,7 @@ import type { AuditRecorder } from '../../src/audit/AuditRecorder';
 import { newRequestContext, runWithRequestContext, setUser } from '../../src/audit/context';
 import type { AuditEvent, AuditSink } from '../../src/audit/types';
 import type { AuditConfig } from '../../src/config/types';
-import { writeResultsSection } from '../results.mjs';
+import { median, writeResultsSection } from '../results.mjs';
 
 const CALLS = Number(process.env.BENCH_RECORD_CALLS ?? 100_000);
 const WARMUP = 20_000;
@@ -130,11 +130,6 @@ function measure(s: Scenario): Result {
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const mean = samples.reduce((a, b) => a + b, 0) / CALLS;
   return { p50: samples[Math.floor(CALLS * 0.5)]!, p99: samples[Math.floor(CALLS * 0.99)]!, mean, perSecond: CALLS / seconds };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
 }
 
 function main(): void {
