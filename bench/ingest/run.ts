@@ -135,9 +135,13 @@ function report(r: Map<string, Measured>, stages: StageCost[]): void {
   const verdict = (rate: number) => {
     if (floor === null) return '';
     const gap = floor - budget(rate);
-    return gap > 0
-      ? `: the floor alone (${floor.toFixed(1)}) is over it by ${gap.toFixed(1)} µs, so no writer doing this work reaches it on this machine`
-      : `: the floor (${floor.toFixed(1)}) fits, so the ${p.machine === null ? '' : (p.machine - budget(rate)).toFixed(1)} µs over it are the pipeline's own overheads (garbage collection, write(2), driver, kernel, per-batch commits)`;
+    if (gap > 0) return `: the floor alone (${floor.toFixed(1)}) is over it by ${gap.toFixed(1)} µs, so no writer doing this work reaches it on this machine`;
+    if (p.machine === null || p.machine > budget(rate)) {
+      return `: the floor (${floor.toFixed(1)}) fits, so the ${p.machine === null ? '' : `${(p.machine - budget(rate)).toFixed(1)} `}µs over it are the pipeline's own overheads (garbage collection, write(2), driver, kernel, per-batch commits)`;
+    }
+    const thread = 1e6 / p.cpu;
+    return `: the pipeline's ${us(p.machine)} fit, so the cores do not bind at this rate; this process's one thread does (${us(p.cpu)} µs per event: at most ${f(thread)} events/s${
+      thread < rate ? ', below the target' : ', and only with that thread never waiting'})`;
   };
   const body = `## Audit ingest (bench/ingest)
 
@@ -208,17 +212,25 @@ ${floor === null ? 'unknown here (no /proc)' : `${floor.toFixed(1)} µs per even
   ${us(p.machine)}${verdict(wantB)}.
 - (a) asks for 20 × the old design = ${f(wantA)} events/s (${(wantA / m('raw')).toFixed(2)}x raw COPY itself): at most ${budget(wantA).toFixed(1)} µs per event${
     raw.machine !== null && raw.machine > budget(wantA) ? `, less than raw COPY spends (${us(raw.machine)}), which validates, spools and chains nothing` : ''}${verdict(wantA)}.
-  An awaited single-row commit is cheap on this loopback server (${f(m('naive'))} events/s; REFERENCE.md measured 1.4-1.5k/s for the
-  naive worker, and COPY at about 24x that).
+  ${m('raw') < wantA
+    ? `Raw COPY itself, which does none of the work, ran at ${f(m('raw'))} events/s, below that: in this run (a) is out of reach for any writer of these rows.`
+    : `Raw COPY ran at ${f(m('raw'))} events/s, above that: (a) asks the pipeline for ${(wantA / m('raw')).toFixed(2)}x raw COPY here, ${wantA > wantB ? 'more than (b) does' : 'less than (b) does'}.`}
+  The old design's rate follows this machine's cost per statement and commit (${f(m('naive'))} events/s here; 1,166 and 2,495 in two runs
+  on 2026-11-26; REFERENCE.md measured 1.4-1.5k/s), while the pipeline's follows its CPU per event, so the ratio (a) moves with the machine's load.
 ${N > memoryWindow ? `In this bench the burst of ${N.toLocaleString('en-US')} events outruns the writer, so all but the first ${memoryWindow.toLocaleString('en-US')} (the spool's memory bound)
 are also parsed back from disk (${readBack.toFixed(1)} µs each).\n` : ''}
 The limit is CPU, not a wait that overlapping could hide: this process's one thread (${us(p.cpu)} µs per event against the
-single raw COPY backend's ${us(raw.pg)}) and the machine's ${cores} cores shared with Postgres. What would move it: the writer (hashing,
-COPY text, driver: about ${us(r.get('writer')!.cpu)} µs per event) in a worker thread, which lifts the one-thread ceiling but not the
-machine's, so it pays most where cores are free (estimated +10-20 % here); no read-back of spilled events (a byte budget for the
-spool's in-memory window); fewer allocations per event in the writer (garbage collection). Not tried yet.
-A third batch in flight did not help (a separate A/B on 2026-11-26: window 3 vs 2, 15.9k vs 15.6k events/s, medians of 5
-interleaved rounds; window 2 vs 1: 1.28x).
+single raw COPY backend's ${us(raw.pg)}) and the machine's ${cores} cores shared with Postgres.
+Tried and not kept (medians of 5 interleaved rounds of 50k events, \`bench/ingest/ab.ts\` or a prototype, 2026-11-26):
+- the store writer in a worker thread, each batch posted by structured clone: 0.86x (14.8k vs 17.2k events/s); Node CPU
+  over both threads 74.7 vs 51.5 µs per event: cloning on both sides costs more than a second thread gains on 2 cores shared with Postgres;
+- each batch's COPY sent only after the previous batch's COPY ended (never two backends inserting at once; hashing still
+  overlapped): 0.78x (19.0k vs 24.2k);
+- a third batch in flight: 15.9k vs 15.6k; one batch in flight instead of two: two are 1.28x faster (kept);
+- a spool memory window of 60,000 events (no read-back in this burst): 1.06x (27.6k vs 26.1k), within this machine's noise,
+  for up to 4x the memory an app gives the pipeline; V8's \`--max-semi-space-size=32\`: no gain.
+Not tried: the worker fed with spool lines (strings) instead of objects: no clone, but the worker parses every event
+(${readBack.toFixed(1)} µs each), so the machine's CPU per event rises while the one-thread ceiling lifts.
 `;
   process.stdout.write(body + '\n');
   process.stdout.write(`wrote ${writeResultsSection('ingest', body)}\n`);
