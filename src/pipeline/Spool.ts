@@ -6,19 +6,20 @@
  * process being killed (the page cache outlives the process; fsync 'always'
  * also survives power loss). The head of the queue is held in memory, at most
  * `maxInMemory` events; when more arrive than that, they stay on disk only and
- * are read back in order as the head drains, so a long Postgres outage costs
+ * are read back in order (SpillReader) as the head drains, so a long Postgres outage costs
  * disk, not memory. A segment is deleted once every event in it is committed.
  * At open, segments of dead processes on this host are claimed (renamed, an
  * atomic step only one claimant can win) and queued ahead of new events.
  */
 import { diag } from '@opentelemetry/api';
-import { closeSync, fdatasyncSync, ftruncateSync, mkdirSync, openSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fdatasyncSync, mkdirSync, openSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AuditEvent } from '../audit/types';
 import type { SpoolOptions, SpoolStatus } from './types';
 import { SpoolFullError, SpoolOpenError, SpoolWriteError } from './errors';
 import { RefusalReporter } from './RefusalReporter';
-import { lineEnds, parseEventLine, readRange } from './segmentLines';
+import { appendLine, parseEventLine } from './segmentLines';
+import { SpillReader } from './SpillReader';
 import { claimOrphanSegments, lockName, newInstanceId, segmentName, writeLock } from './spoolFiles';
 
 interface Segment {
@@ -54,10 +55,9 @@ export class Spool {
   private queue: Entry[] = [];
   private head = 0;
   /** Where the next event to read into memory starts, while `spilled`. */
-  private cursor: { seg: Segment; offset: number } | null = null;
+  private readonly spill = new SpillReader<Segment>();
   private nextSeq = 0;
   private usedBytes = 0;
-  private readChunkBytes = 1 << 20;
   private closed = false;
   private readonly refusals = new RefusalReporter();
   private stats = { accepted: 0, committedOwn: 0, committed: 0, recoveredSegments: 0, skippedLines: 0 };
@@ -97,36 +97,24 @@ export class Spool {
 
   /** True when events wait on disk beyond those held in memory. */
   get spilled(): boolean {
-    return this.cursor !== null;
+    return this.spill.active;
   }
 
   /** True when nothing is waiting, in memory or on disk. */
   get empty(): boolean {
-    return this.inMemory === 0 && this.cursor === null;
+    return this.inMemory === 0 && !this.spill.active;
   }
 
   /** Appends one event durably (see class doc); throws SpoolFullError / SpoolWriteError when it cannot. */
   append(event: AuditEvent): void {
     if (this.closed) throw new Error(`audit spool ${this.dir} is closed`);
-    // The string goes to write(2) as it is: no Buffer per event (a short write falls back to one).
     const line = JSON.stringify(event) + '\n';
     const bytes = Buffer.byteLength(line, 'utf8');
     if (this.usedBytes + bytes > this.maxBytes) throw this.refusals.refused(new SpoolFullError(this.dir, this.usedBytes, this.maxBytes));
     const seg = this.writableSegment();
     try {
-      let written = writeSync(seg.fd!, line, null, 'utf8');
-      if (written < bytes) {
-        const rest = Buffer.from(line, 'utf8');
-        while (written < bytes) written += writeSync(seg.fd!, rest, written);
-      }
-      if (this.fsync === 'always') fdatasyncSync(seg.fd!);
+      appendLine(seg.fd!, line, bytes, seg.bytes, this.fsync === 'always');
     } catch (err) {
-      // A short write must not leave half a line that the next line would be glued to.
-      try {
-        ftruncateSync(seg.fd!, seg.bytes);
-      } catch {
-        /* the truncation is best effort; recovery skips an unreadable line anyway */
-      }
       throw this.refusals.refused(new SpoolWriteError(seg.path, err));
     }
     const offset = seg.bytes;
@@ -135,17 +123,17 @@ export class Spool {
     seg.dirty = true;
     this.usedBytes += bytes;
     this.stats.accepted += 1;
-    if (this.cursor === null && this.inMemory < this.maxInMemory) {
+    if (!this.spill.active && this.inMemory < this.maxInMemory) {
       this.queue.push({ event, seg });
       seg.inMemory += 1;
-    } else if (this.cursor === null) {
-      this.cursor = { seg, offset }; // from here on, events wait on disk
+    } else {
+      this.spill.startAt(seg, offset); // from here on, events wait on disk
     }
   }
 
   /** The first `n` waiting events, in order (reading spilled ones back from disk). */
   peek(n: number): AuditEvent[] {
-    if (this.cursor !== null && this.inMemory < Math.min(n, this.maxInMemory)) this.refill();
+    if (this.spill.active && this.inMemory < Math.min(n, this.maxInMemory)) this.refill();
     const end = Math.min(this.queue.length, this.head + n);
     const out: AuditEvent[] = [];
     for (let i = this.head; i < end; i++) out.push(this.queue[i]!.event);
@@ -167,7 +155,7 @@ export class Spool {
       this.queue = this.queue.slice(this.head);
       this.head = 0;
     }
-    if (this.cursor !== null && this.inMemory < this.maxInMemory / 2) this.refill();
+    if (this.spill.active && this.inMemory < this.maxInMemory / 2) this.refill();
     const current = this.segments[this.segments.length - 1];
     if (this.empty && current && !current.sealed && current.events > 0) this.seal(current);
     this.deleteCommittedSegments();
@@ -192,7 +180,7 @@ export class Spool {
       usedBytes: this.usedBytes,
       maxBytes: this.maxBytes,
       inMemory: this.inMemory,
-      spilled: this.cursor !== null,
+      spilled: this.spill.active,
       accepted: this.stats.accepted,
       committed: this.stats.committed,
       recoveredSegments: this.stats.recoveredSegments,
@@ -249,7 +237,7 @@ export class Spool {
     while (this.segments.length > 0) {
       const seg = this.segments[0]!;
       // Segments before the read cursor are fully read; the cursor's own segment is not.
-      if (!seg.sealed || seg.inMemory > 0 || this.cursor?.seg === seg) return;
+      if (!seg.sealed || seg.inMemory > 0 || this.spill.segment === seg) return;
       try {
         unlinkSync(seg.path);
       } catch (err) {
@@ -287,77 +275,30 @@ export class Spool {
     }
     if (added.length === 0) return 0;
     this.segments.push(...added);
-    this.cursor ??= { seg: added[0]!, offset: 0 }; // waiting events in memory come first, then these
+    this.spill.startAt(added[0]!, 0); // waiting events in memory come first, then these
     diag.info(`cvd-activity: recovered ${added.length} audit spool segment(s) of stopped processes in ${this.dir}`);
     return added.length;
   }
 
   /** Reads spilled events back from disk, in order, until memory holds `maxInMemory`. */
   private refill(): void {
-    while (this.cursor !== null && this.inMemory < this.maxInMemory) {
-      const cursor = this.cursor;
-      if (cursor.offset < cursor.seg.bytes) {
-        this.readChunk(cursor);
-        continue;
-      }
-      const next = this.segments[this.segments.indexOf(cursor.seg) + 1];
-      this.cursor = next ? { seg: next, offset: 0 } : null; // null: caught up with the write head
-    }
+    const next = (seg: Segment) => this.segments[this.segments.indexOf(seg) + 1];
+    this.usedBytes -= this.spill.read(this.maxInMemory - this.inMemory, next, (line, seg, torn) => this.acceptLine(line, seg, torn));
   }
 
-  private readChunk(cursor: { seg: Segment; offset: number }): void {
-    const { seg } = cursor;
-    const wanted = Math.min(seg.bytes - cursor.offset, this.readChunkBytes);
-    let buf: Buffer;
-    try {
-      buf = readRange(seg.path, cursor.offset, wanted);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err; // EIO and the like: the pipeline retries
-      // Removed behind our back (not by us): what it held is gone; say so and go on with the rest.
-      diag.error(
-        `cvd-activity: audit spool segment ${seg.path} was deleted by something other than the pipeline: ` +
-          `${seg.bytes - cursor.offset} bytes of uncommitted audit events in it are lost`,
-      );
-      buf = Buffer.alloc(0);
-    }
-    if (buf.length < wanted) {
-      // The file is shorter than we thought: account for the bytes that are not there.
-      this.usedBytes -= seg.bytes - (cursor.offset + buf.length);
-      seg.bytes = cursor.offset + buf.length;
-    }
-    const room = this.maxInMemory - this.inMemory;
-    const { count, consumed } = lineEnds(buf, room);
-    if (count > 0) {
-      // One UTF-8 decode for the whole run of lines, not a Buffer and a decode per line:
-      // a newline byte never occurs inside a multi-byte character, so the split is the same.
-      const lines = buf.toString('utf8', 0, consumed - 1).split('\n');
-      for (const line of lines) this.acceptLine(line, seg, false);
-    }
-    let used = consumed;
-    if (consumed === 0 && room > 0) {
-      if (cursor.offset + buf.length < seg.bytes) {
-        this.readChunkBytes *= 2; // one line longer than the chunk: read more at once
-        return;
-      }
-      // The segment ends without a newline: its writer died mid-line (a torn write).
-      if (buf.length > 0) this.acceptLine(buf.toString('utf8'), seg, true);
-      used = buf.length;
-    }
-    cursor.offset += used;
-  }
-
-  private acceptLine(line: string, seg: Segment, torn: boolean): void {
+  private acceptLine(line: string, seg: Segment, torn: boolean): boolean {
     const event = parseEventLine(line);
     if (event) {
       this.queue.push({ event, seg });
       seg.inMemory += 1;
       if (!seg.own) seg.events += 1; // own segments counted their events when appending
-      return;
+      return true;
     }
     this.stats.skippedLines += 1;
     diag.warn(
       `cvd-activity: skipped ${torn ? 'a torn last line' : 'an unreadable line'} (${Buffer.byteLength(line)} bytes) in audit spool segment ${seg.path}` +
         (torn ? ': its writer died mid-write, before record() returned' : ''),
     );
+    return false;
   }
 }

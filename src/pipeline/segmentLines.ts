@@ -1,6 +1,29 @@
-/** Reading spool segment files back: byte ranges, complete lines, events. */
-import { closeSync, openSync, readSync } from 'node:fs';
+/** Spool segment lines: appending one whole line, reading byte ranges, complete lines and events back. */
+import { closeSync, fdatasyncSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
 import type { AuditEvent } from '../audit/types';
+
+/**
+ * Appends `line` (`bytes` long in UTF-8) to the segment open as `fd`, now `size` bytes long, in full, then
+ * fdatasyncs when `sync`. On failure cuts the file back to `size` (half a line must not glue onto the next)
+ * and rethrows. The string goes to write(2) as it is: no Buffer per line (a short write falls back to one).
+ */
+export function appendLine(fd: number, line: string, bytes: number, size: number, sync: boolean): void {
+  try {
+    let written = writeSync(fd, line, null, 'utf8');
+    if (written < bytes) {
+      const rest = Buffer.from(line, 'utf8');
+      while (written < bytes) written += writeSync(fd, rest, written);
+    }
+    if (sync) fdatasyncSync(fd);
+  } catch (err) {
+    try {
+      ftruncateSync(fd, size);
+    } catch {
+      /* best effort: recovery skips an unreadable line anyway */
+    }
+    throw err;
+  }
+}
 
 /** Up to `length` bytes of the file from `offset`; shorter when the file is. */
 export function readRange(path: string, offset: number, length: number): Buffer {
