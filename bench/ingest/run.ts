@@ -137,7 +137,10 @@ function report(r: Map<string, Measured>, stages: StageCost[]): void {
     const gap = floor - budget(rate);
     if (gap > 0) return `: the floor alone (${floor.toFixed(1)}) is over it by ${gap.toFixed(1)} µs, so no writer doing this work reaches it on this machine`;
     if (p.machine === null || p.machine > budget(rate)) {
-      return `: the floor (${floor.toFixed(1)}) fits, so the ${p.machine === null ? '' : `${(p.machine - budget(rate)).toFixed(1)} `}µs over it are the pipeline's own overheads (garbage collection, write(2), driver, kernel, per-batch commits)`;
+      return p.machine === null
+        ? `: the floor (${floor.toFixed(1)}) fits`
+        : `: the floor (${floor.toFixed(1)}) fits; the pipeline is ${(p.machine - budget(rate)).toFixed(1)} µs over the budget, with ${
+          (p.machine - floor).toFixed(1)} µs above the floor for its own overheads (garbage collection, write(2), driver, kernel, per-batch commits)`;
     }
     const thread = 1e6 / p.cpu;
     return `: the pipeline's ${us(p.machine)} fit, so the cores do not bind at this rate; this process's one thread does (${us(p.cpu)} µs per event: at most ${f(thread)} events/s${
