@@ -6,6 +6,7 @@ import { diag, DiagConsoleLogger, DiagLogLevel } from '@opentelemetry/api';
 import { OTLPMetricExporter as OTLPJsonMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { OTLPMetricExporter as OTLPProtobufMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { OTLPTraceExporter as OTLPJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OTLPProtobufTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import type { Resource } from '@opentelemetry/resources';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
@@ -24,7 +25,6 @@ import { createHttpInstrumentation } from './instrumentation/httpInstrumentation
 import type { NoiseRule } from './instrumentation/NoiseRule';
 import { NoiseRules } from './instrumentation/NoiseRules';
 import { NoiseSampler } from './instrumentation/NoiseSampler';
-import { OTLPTraceExporter as OTLPProtobufTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { QueryRedactor } from './instrumentation/QueryRedactor';
 import { installRequestPatches } from './instrumentation/requestState';
 import { activityCounters, CountingSpanExporter } from './instrumentation/stats';
