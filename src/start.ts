@@ -3,6 +3,7 @@
  * here or in instrumentation/, so moving to SDK 3.x is a contained change.
  */
 import { diag, DiagConsoleLogger, DiagLogLevel } from '@opentelemetry/api';
+import { getNumberFromEnv } from '@opentelemetry/core';
 import { OTLPMetricExporter as OTLPJsonMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { OTLPMetricExporter as OTLPProtobufMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { OTLPTraceExporter as OTLPJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
@@ -11,8 +12,8 @@ import { defaultResource, resourceFromAttributes } from '@opentelemetry/resource
 import type { Resource } from '@opentelemetry/resources';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { NodeSDK } from '@opentelemetry/sdk-node';
-import { BatchSpanProcessor, ConsoleSpanExporter, ParentBasedSampler } from '@opentelemetry/sdk-trace-base';
-import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { BatchSpanProcessor, ConsoleSpanExporter, ParentBasedSampler } from '@opentelemetry/sdk-trace';
+import type { SpanProcessor } from '@opentelemetry/sdk-trace';
 import { ConfigError } from './config/ConfigError';
 import { fallbackConfig, loadConfig } from './config/loadConfig';
 import type { CvdActivityConfig, CvdActivityOptions, LogLevel } from './config/types';
@@ -96,7 +97,25 @@ function exporterProcessor(config: CvdActivityConfig): SpanProcessor | null {
       // Protobuf (the OTLP default) encodes straight into a buffer: much less
       // CPU and garbage per span than the JSON of exporter-trace-otlp-http.
       : new OTLPProtobufTraceExporter({ url: config.otlpTracesEndpoint });
-  return new BatchSpanProcessor(new CountingSpanExporter(exporter));
+  return new BatchSpanProcessor({ exporter: new CountingSpanExporter(exporter), ...batchOptionsFromEnv() });
+}
+
+/**
+ * OTEL_BSP_* (documented as still applying): the 3.x BatchSpanProcessor no
+ * longer reads them itself, only sdk-node's env-built processor does, and we
+ * build ours. Unset or invalid values leave the processor's defaults.
+ */
+function batchOptionsFromEnv(): { maxQueueSize?: number; maxExportBatchSize?: number; scheduledDelayMillis?: number; exportTimeoutMillis?: number } {
+  const read = (name: string): number | undefined => {
+    const value = getNumberFromEnv(name);
+    return value !== undefined && value >= 0 ? value : undefined;
+  };
+  return {
+    maxQueueSize: read('OTEL_BSP_MAX_QUEUE_SIZE'),
+    maxExportBatchSize: read('OTEL_BSP_MAX_EXPORT_BATCH_SIZE'),
+    scheduledDelayMillis: read('OTEL_BSP_SCHEDULE_DELAY'),
+    exportTimeoutMillis: read('OTEL_BSP_EXPORT_TIMEOUT'),
+  };
 }
 
 /**

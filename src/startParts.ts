@@ -8,7 +8,7 @@
  * signals and handle.shutdown()), and the audit recorder is installed on its
  * sink before the app handles its first request.
  */
-import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { SpanProcessor } from '@opentelemetry/sdk-trace';
 import pg from 'pg';
 import { installAuditSink } from './audit/audit';
 import { pgEnvironmentConfigured } from './config/database';

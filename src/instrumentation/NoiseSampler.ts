@@ -8,8 +8,8 @@
  */
 import { SpanKind } from '@opentelemetry/api';
 import type { Attributes, Context, Link } from '@opentelemetry/api';
-import { SamplingDecision } from '@opentelemetry/sdk-trace-base';
-import type { Sampler, SamplingResult } from '@opentelemetry/sdk-trace-base';
+import { SamplingDecision } from '@opentelemetry/sdk-trace';
+import type { Sampler, SamplingResult } from '@opentelemetry/sdk-trace';
 import { ATTR } from './attributes';
 import type { NoiseDecision } from './NoiseRule';
 import type { NoiseRules } from './NoiseRules';
