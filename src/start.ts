@@ -28,6 +28,7 @@ import { NoiseRules } from './instrumentation/NoiseRules';
 import { NoiseSampler } from './instrumentation/NoiseSampler';
 import { QueryRedactor } from './instrumentation/QueryRedactor';
 import { installRequestPatches } from './instrumentation/requestState';
+import { APP_SDK_FIRST_MESSAGE, SdkConflictLogger, tracerProviderRegistered } from './instrumentation/sdkOwnership';
 import { activityCounters, CountingSpanExporter } from './instrumentation/stats';
 import type { ActivityCounters } from './instrumentation/stats';
 import { installedAuditRecorder } from './audit/audit';
@@ -76,10 +77,11 @@ function startFallbackAudit(options: CvdActivityOptions): ActivityHandle {
   }
 }
 
-/** diag to the console at the configured level (or off). */
+/** diag to the console at the configured level (or off), behind the watch for a later second SDK. */
 function installDiagLogger(config: CvdActivityConfig): void {
-  if (config.logLevel === 'none') diag.disable();
-  else diag.setLogger(new DiagConsoleLogger(), { logLevel: LEVELS[config.logLevel], suppressOverrideMessage: true });
+  const console = config.logLevel === 'none' ? null : new DiagConsoleLogger();
+  const logLevel = SdkConflictLogger.installLevel(LEVELS[config.logLevel]);
+  diag.setLogger(new SdkConflictLogger(console), { logLevel, suppressOverrideMessage: true });
 }
 
 /** One line on stderr: the app keeps running, uninstrumented or without the failed part. */
@@ -240,6 +242,15 @@ function startAuditOnly(config: CvdActivityConfig, build: StartPartsBuilder): Ac
 }
 
 /**
+ * The app started its own SDK first: a second one would not get the globals,
+ * so only the audit trail starts (its events take the app's trace context).
+ */
+function startBesideAppSdk(config: CvdActivityConfig): ActivityHandle {
+  process.stderr.write(`${APP_SDK_FIRST_MESSAGE}\n`);
+  return startAuditOnly(config, buildStartParts);
+}
+
+/**
  * Starts activity tracking once per process: http spans with noise rules,
  * enrichment and redaction, exported over OTLP/HTTP, flushed on exit. A second
  * call is a no-op (diag warning) returning the first handle. An invalid
@@ -264,7 +275,9 @@ export function startSync(options: StartOptions = {}): ActivityHandle {
     // Before the parts are built, or their start-up warnings (no database
     // configured: audit events stay on disk) go to the no-op logger unseen.
     installDiagLogger(config);
-    handle = config.disabled ? startAuditOnly(config, buildStartParts) : startSdk(config, noiseRules);
+    handle = config.disabled ? startAuditOnly(config, buildStartParts)
+      : tracerProviderRegistered() ? startBesideAppSdk(config)
+        : startSdk(config, noiseRules);
     // Again after the SDK: NodeSDK installs its own logger from OTEL_LOG_LEVEL;
     // ours (which also honours the file and start() options) replaces it silently.
     installDiagLogger(config);

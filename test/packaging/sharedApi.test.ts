@@ -89,6 +89,12 @@ describe('packaging: one @opentelemetry/api, the app\'s, in every install layout
     });
   }
 
+  it('npm refuses an app whose own api is older than the peer range, naming the range (no silent no-ops)', async () => {
+    const install = installedApp({ layout: 'npm-hoisted', apiVersion: '1.9.1' });
+    const failure = await install.then(() => null, (err: Error) => err);
+    expect(failure?.message).to.match(/ERESOLVE[\s\S]*peer @opentelemetry\/api@">=1\.10\.0 <1\.11\.0" from cvd-activity/);
+  });
+
   for (const layout of ['npm-hoisted', 'pnpm'] as const) {
     it(`${layout}, the newest api, an ES module app under --import: the same`, async () => {
       await runShop({ layout, apiVersion: newest, entry: 'shop.mjs' });
