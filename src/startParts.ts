@@ -27,6 +27,8 @@ export interface LifecycleParticipant {
   shutdown(): Promise<void>;
   /** Whether work is buffered; lets beforeExit flush again after the first time only when there is something to flush. */
   hasPending?(): boolean;
+  /** Takes in the app's work (the audit recorder): shut down before the SDK, so nothing reaches a closed pipeline. */
+  closesIntake?: boolean;
 }
 
 /** What the composition root adds to start(). */
@@ -55,8 +57,10 @@ export const buildSpoolOnlyParts: StartPartsBuilder = (config) => auditPipelineP
 function auditPipelineParts(config: CvdActivityConfig, writerFactory: AuditWriterFactory | null): StartParts {
   const pipeline = createAuditPipeline(config, { writerFactory });
   const recorder = installAuditSink(pipeline.sink, config);
-  return { spanProcessors: [pipeline.spanProcessor], participants: [recorder] };
-};
+  return { spanProcessors: [pipeline.spanProcessor], participants: [{
+    name: recorder.name, forceFlush: () => recorder.forceFlush(), shutdown: () => recorder.shutdown(), closesIntake: true,
+  }] };
+}
 
 /** The Postgres writer for this process's stream (migrating first when autoMigrate is on), or null without a database. */
 function auditWriterFactory(config: CvdActivityConfig): AuditWriterFactory | null {
