@@ -12,6 +12,11 @@ export function trailView(schema: string): string {
   return `"${schema}".audit_trail`;
 }
 
+/** The schema-qualified, quoted `audit_quarantine` table. */
+export function quarantineTable(schema: string): string {
+  return trailView(schema).replace(/audit_trail$/, 'audit_quarantine');
+}
+
 /** A rule parameter by name: `threshold`, `window` (= windowSeconds) or one of `params`. */
 export function ruleParam(rule: AlertRule, name: string): number {
   const value = name === 'threshold' ? rule.threshold : name === 'window' ? rule.windowSeconds : rule.params[name];
@@ -42,6 +47,7 @@ export function bindRuleSql(rule: AlertRule, schema: string, from: Date, to: Dat
   };
   const q: AlertSqlContext = {
     trail: trailView(schema),
+    quarantine: quarantineTable(schema),
     from: '$1::timestamptz',
     to: '$2::timestamptz',
     num: (name) => `$${slot(name)}::float8`,
@@ -54,6 +60,7 @@ export function bindRuleSql(rule: AlertRule, schema: string, from: Date, to: Dat
 export function grafanaRuleSql(rule: AlertRule, schema = 'cvd_activity'): string {
   const q: AlertSqlContext = {
     trail: trailView(schema),
+    quarantine: quarantineTable(schema),
     // Grafana expands these to quoted RFC 3339 text; the cast keeps arithmetic on them typed.
     from: '$__timeFrom()::timestamptz',
     to: '$__timeTo()::timestamptz',

@@ -13,10 +13,12 @@
 import { ROOT_CONTEXT, context, diag } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 import type { AuditEvent, AuditSink } from '../audit/types';
+import type { StoreError } from '../store/errors';
 import type { AuditRecord, AuditWriter } from '../store/types';
 import { FlushTimeoutError, PipelineShutdownError } from './errors';
 import { FlushWaiters } from './FlushWaiters';
 import { PipelineHealth } from './PipelineHealth';
+import { isolateRefused, refusedForContent } from './refusedBatch';
 import type { AuditPipelineOptions, PipelineStatus } from './types';
 import { WriterSlot } from './WriterSlot';
 
@@ -29,6 +31,7 @@ import { WriterSlot } from './WriterSlot';
 const MAX_IN_FLIGHT = 2;
 
 interface InFlight {
+  events: AuditEvent[];
   length: number;
   /** null when committed, else the error. */
   outcome: Promise<unknown>;
@@ -121,6 +124,7 @@ export class AuditPipeline implements AuditSink {
       lastCommitAt: h.lastCommitAt,
       batchesCommitted: h.batchesCommitted,
       duplicatesSkipped: h.duplicatesSkipped,
+      eventsQuarantined: h.eventsQuarantined,
       shutDown: this.shutdownPromise !== null,
       spool: this.opts.spool.status(),
     };
@@ -203,7 +207,7 @@ export class AuditPipeline implements AuditSink {
           void outcome.then((error) => {
             if (error !== null) failedInFlight = true;
           });
-          inFlight.push({ length: batch.length, outcome });
+          inFlight.push({ events: batch, length: batch.length, outcome });
           sent += batch.length;
           urgent = false;
         }
@@ -214,8 +218,13 @@ export class AuditPipeline implements AuditSink {
           // The later batches fail too (the writer commits a batch only after the one before it); wait
           // for them before retrying, so no two transactions of this stream ever race.
           await Promise.all(inFlight.map((b) => b.outcome));
-          this.onFailure(outcome, oldest.length);
-          return;
+          const error = refusedForContent(outcome) ? await this.isolateRefused(oldest.events, outcome) : outcome;
+          if (error !== null) {
+            this.onFailure(error, oldest.length);
+            return;
+          }
+          [inFlight.length, sent, failedInFlight, urgent] = [0, 0, false, true]; // the refused batch is stored: go on
+          continue;
         }
         this.committed(oldest.length);
         sent -= oldest.length;
@@ -250,6 +259,16 @@ export class AuditPipeline implements AuditSink {
     } finally {
       clearTimeout(stall);
     }
+  }
+
+  /** Splits a batch the database refused for its content until the refused event is found and quarantined. */
+  private isolateRefused(events: AuditEvent[], refusal: StoreError): Promise<unknown> {
+    return isolateRefused(events, refusal, {
+      send: (part) => this.sendBatch(part, 0),
+      committed: (count) => this.committed(count),
+      writer: () => this.writer!.get(),
+      quarantined: (event, why) => this.health.quarantined(event, why),
+    });
   }
 
   /** Counts the oldest batch in flight committed, in the spool and for waiters. */

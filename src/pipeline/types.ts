@@ -77,6 +77,8 @@ export interface PipelineStatus {
   lastCommitAt: string | null;
   batchesCommitted: number;
   duplicatesSkipped: number;
+  /** Events the database refused for their content, kept in its quarantine (audit_quarantine). */
+  eventsQuarantined: number;
   shutDown: boolean;
   spool: SpoolStatus;
 }

@@ -13,6 +13,7 @@ import { StoreDataError, StoreError, StoreUnavailableError, toStoreError } from 
 import { PiiHasher } from './HashChain';
 import type { ChainLink } from './HashChain';
 import { BatchOrder } from './BatchOrder';
+import { quarantineRecord } from './quarantine';
 import type { Turn } from './BatchOrder';
 import { checkName, DEFAULT_SCHEMA, quoteIdent, quoteLiteral } from './identifiers';
 import { completeRow, identifyRow } from './rows';
@@ -122,6 +123,15 @@ class PgAuditWriter implements AuditWriter {
       throw toStoreError(err, `writing a batch of ${identified.length} audit events`);
     } finally {
       turn.chained();
+    }
+  }
+
+  /** Keeps an event the database refused for its content in audit_quarantine, outside the chain. */
+  async quarantine(record: AuditRecord, error: StoreError): Promise<void> {
+    try {
+      await this.quiet(() => quarantineRecord(this.pool, this.s, record, { error, streamId: this.streamId }));
+    } catch (err) {
+      throw toStoreError(err, `quarantining audit event ${String(record.eventId)}`);
     }
   }
 
