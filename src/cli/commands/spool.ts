@@ -9,34 +9,22 @@ import { formatOption } from './options';
 import { readSpoolStatus } from '../../pipeline/spoolStatus';
 import type { SpoolFolderStatus } from '../../pipeline/spoolStatus';
 
-/** How the spool commands find the spool folder when `--dir` is not given. */
-export interface SpoolCommandOptions {
-  /** The configured pipeline.spoolDir (e.g. `() => loadConfig().pipeline.spoolDir`); default `.cvd-activity/spool`. */
-  spoolDir?: () => string;
+/** Registers `spool status [--dir <path>] [--format table|json]`; the folder defaults to the configured pipeline.spoolDir. */
+export function registerSpoolCommands(_program: Command, cli: CliContext): void {
+  cli.group('spool', 'inspect the local write-ahead spool of audit events')
+    .command('status')
+    .description('events waiting in the spool, per process, and whether that process is alive')
+    .option('--dir <path>', 'spool folder (default: the configured pipeline.spoolDir)')
+    .addOption(formatOption(['table', 'json'], 'table or json'))
+    .option('--json', 'same as --format json')
+    .addHelpText('after', '\nExit codes: 0 done; 2 bad flag or invalid configuration; 4 internal error.')
+    .action((flags: { dir?: string; json?: boolean; format: string }) => {
+      // The CLI's config: an invalid configuration is a usage error (exit 2), like every other command.
+      const dir = flags.dir ?? cli.config().pipeline.spoolDir;
+      const status = readSpoolStatus(dir);
+      cli.stdout.write(flags.json || flags.format === 'json' ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status));
+    });
 }
-
-/** A CommandModule registering `spool status` that finds the spool folder as `options` say. */
-export function spoolCommands(options: SpoolCommandOptions = {}): (program: Command, cli?: Pick<CliContext, 'group' | 'stdout'>) => void {
-  return (program, cli) => {
-    const description = 'inspect the local write-ahead spool of audit events';
-    const group = cli ? cli.group('spool', description) : program.command('spool').description(description);
-    const out = cli?.stdout ?? process.stdout;
-    group
-      .command('status')
-      .description('events waiting in the spool, per process, and whether that process is alive')
-      .option('--dir <path>', 'spool folder (default: the configured pipeline.spoolDir)')
-      .addOption(formatOption(['table', 'json'], 'table or json'))
-      .option('--json', 'same as --format json')
-      .action((flags: { dir?: string; json?: boolean; format: string }) => {
-        const dir = flags.dir ?? options.spoolDir?.() ?? '.cvd-activity/spool';
-        const status = readSpoolStatus(dir);
-        out.write(flags.json || flags.format === 'json' ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status));
-      });
-  };
-}
-
-/** Registers `spool status [--dir <path>] [--json]` (a CommandModule for commands/index.ts; also callable as `registerSpoolCommands(program)`). */
-export const registerSpoolCommands = spoolCommands();
 
 /** The human-readable table of `spool status`. */
 export function formatStatus(s: SpoolFolderStatus): string {
