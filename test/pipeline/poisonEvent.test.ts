@@ -60,5 +60,10 @@ describe('AuditPipeline: an event the database refuses for its content', functio
     const code = await runCli(['node', 'cvd-activity', '--schema', db.schema, 'audit', 'verify'], { stdout, env: { CVD_ACTIVITY_DATABASE_URL: db.url } });
     expect(code, out).to.equal(0);
     expect(out).to.include('QUARANTINE 1 event(s)').and.include(poison.eventId).and.include('audit trail intact: 229 events');
+    // `spool status`: the local spool is drained, the database's quarantine is not empty.
+    out = '';
+    const status = await runCli(['node', 'cvd-activity', '--schema', db.schema, 'spool', 'status', '--dir', dir], { stdout, env: { CVD_ACTIVITY_DATABASE_URL: db.url } });
+    expect(status, out).to.equal(0);
+    expect(out).to.include('QUARANTINE 1 event(s) refused by Postgres');
   });
 });
