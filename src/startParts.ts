@@ -70,7 +70,7 @@ function auditWriterFactory(config: CvdActivityConfig): AuditWriterFactory | nul
   const piiKey = resolvePiiKey(db.piiKey, config.pipeline.spoolDir);
   const connectionString = db.url ?? undefined;
   let migrated = false;
-  return async ({ streamId }) => {
+  return async ({ streamId, runQuietly, onBackgroundError }) => {
     // Retried by the pipeline with backoff until Postgres is reachable.
     if (db.autoMigrate && !migrated) {
       const client = new pg.Client({ connectionString, application_name: 'cvd-activity-migrate' });
@@ -82,6 +82,6 @@ function auditWriterFactory(config: CvdActivityConfig): AuditWriterFactory | nul
         await client.end().catch(() => {});
       }
     }
-    return createPgAuditWriter({ connectionString, schema: db.schema, streamId, piiKey });
+    return createPgAuditWriter({ connectionString, schema: db.schema, streamId, piiKey, runQuietly, onBackgroundError });
   };
 }
