@@ -13,6 +13,8 @@ export const ATTR = {
   userId: 'user.id',
   userRoles: 'user.roles',
   sessionId: 'session.id',
+  /** 'sampled' on a span of a request the noise rules sample (it stands for 1/sampleRatio requests); set by startIncomingSpanHook, read by NoiseSampler. */
+  noise: 'activity.noise',
 } as const;
 
 /** Attributes whose string value may be a URL or a query string, on any span (server, client, other libraries). */
