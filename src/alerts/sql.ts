@@ -2,6 +2,7 @@
  * Renders a rule's SQL in its two forms: with bind parameters for the CLI,
  * and with Grafana macros and literals for provisioning and dashboards.
  */
+import { DEFAULT_SCHEMA } from '../store/identifiers';
 import type { AlertRule, AlertSqlContext } from './types';
 
 /** The schema-qualified, quoted `audit_trail` view. */
@@ -57,7 +58,7 @@ export function bindRuleSql(rule: AlertRule, schema: string, from: Date, to: Dat
 }
 
 /** The rule's SQL for Grafana: the period is the query's time range ($__timeFrom/$__timeTo), parameters are literals. */
-export function grafanaRuleSql(rule: AlertRule, schema = 'cvd_activity'): string {
+export function grafanaRuleSql(rule: AlertRule, schema = DEFAULT_SCHEMA): string {
   const q: AlertSqlContext = {
     trail: trailView(schema),
     quarantine: quarantineTable(schema),

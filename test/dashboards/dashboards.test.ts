@@ -2,7 +2,7 @@
 // generator makes, every datasource they use is provisioned, and every PromQL
 // query names only metrics and labels the span_metrics connector emits.
 import { expect } from 'chai';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { generatedFiles } from '../../dashboards/generator/main';
@@ -13,6 +13,14 @@ import { alertingProvisioning, dashboards, provisionedDatasources, queries, refe
 import { APP_METRICS, SPAN_METRIC_LABELS, SPAN_METRICS } from './spanMetrics';
 
 describe('dashboards: files and provisioning', () => {
+  it('name the default schema through DEFAULT_SCHEMA only (store/identifiers.ts), in the generator and alerts/', () => {
+    const folders = ['dashboards/generator', 'src/alerts'];
+    const spelled = folders.flatMap((folder) => readdirSync(join(ROOT, folder)).filter((f) => f.endsWith('.ts'))
+      .filter((f) => /(['"`])cvd_activity\1|cvd_activity\.(audit_|schema_)/.test(readFileSync(join(ROOT, folder, f), 'utf8')))
+      .map((f) => `${folder}/${f}`));
+    expect(spelled).to.deep.equal([]);
+  });
+
   const all = dashboards();
   const datasources = provisionedDatasources();
 
