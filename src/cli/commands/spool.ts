@@ -10,6 +10,7 @@ import { readSpoolStatus } from '../../pipeline/spoolStatus';
 import { quoteIdent } from '../../store/identifiers';
 import { readQuarantine } from '../../store/quarantine';
 import type { QuarantinedEvent } from '../../store/quarantine';
+import { alignColumns } from '../alignColumns';
 import { withClient } from '../connection';
 import type { SpoolFolderStatus } from '../../pipeline/spoolStatus';
 
@@ -60,13 +61,10 @@ export function formatStatus(s: SpoolFolderStatus): string {
   if (s.instances.length === 0) return `spool ${s.dir} is empty: every accepted audit event is committed\n`;
   const rows = s.instances.map((i) => [i.instance, i.state, String(i.segments), String(i.events), formatBytes(i.bytes), i.oldest ?? '-']);
   const head = ['process (host_pid_id)', 'state', 'segments', 'events', 'size', 'oldest segment'];
-  const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
-  const line = (r: string[]) => r.map((v, c) => v.padEnd(widths[c]!)).join('  ').trimEnd();
   const dead = s.instances.filter((i) => i.state === 'dead' && i.segments > 0).length;
   return [
     `spool ${s.dir}: ${s.totalEvents} event line(s), ${formatBytes(s.totalBytes)}`,
-    line(head),
-    ...rows.map(line),
+    ...alignColumns([head, ...rows]),
     dead > 0 ? `${dead} stopped process(es) left events behind: the next process of the app to start on this host writes them to Postgres` : '',
   ]
     .filter(Boolean)
