@@ -127,11 +127,11 @@ export class AuditRecorder {
     try {
       const registered = this.registry.get(action);
       const hint = registered ? undefined : this.registry.suggest(action);
-      built = buildEvent(action, registered, fields, capture, this.settings, hint);
+      built = buildEvent({ name: action, action: registered, fields, capture, hint }, this.settings);
     } catch (err) {
       // A bug of ours must not cost the app its event: keep what is certain, say what failed.
       if (strict) throw err;
-      built = buildEvent(String(action), undefined, { details: { _unprocessable: String(err) } }, capture, this.settings);
+      built = buildEvent({ name: String(action), action: undefined, fields: { details: { _unprocessable: String(err) } }, capture }, this.settings);
     }
     const { event, errors, unknownAction } = built;
     if (errors.length > 0) {
