@@ -72,7 +72,7 @@ export function traceLinkOverride(field = 'trace_id'): Json {
 export interface PanelSpec {
   title: string;
   type: string;
-  /** The question the panel answers (shown as its description, and in the README). */
+  /** The question the panel answers (shown as its description, and in docs/dashboards.md). */
   description: string;
   datasource?: Datasource;
   targets?: Json[];

@@ -11,7 +11,7 @@ export function securityDashboard(): Record<string, unknown> {
   const d = new Dashboard(
     'cvd-security',
     'cvd-activity · Security',
-    'The five alerts of the security review (failed logins, bulk operations, large exports, escalations to admin, unusual activity) and whether the audit trail\'s hash chains are intact.',
+    'The five alerts of the security review (failed logins, bulk operations, large exports, escalations to admin, unusual activity), audit events Postgres refused (quarantined), and whether the audit trail\'s hash chains are intact.',
   );
   d.row('Alerts now');
   d.panel({
@@ -19,7 +19,7 @@ export function securityDashboard(): Record<string, unknown> {
     type: 'alertlist',
     w: 8,
     h: 10,
-    description: 'Which of the five provisioned alert rules are firing, pending or normal right now, as Grafana alerting evaluates them every minute.',
+    description: 'Which of the provisioned alert rules are firing, pending or normal right now, as Grafana alerting evaluates them every minute.',
     options: {
       viewMode: 'list',
       groupMode: 'default',
