@@ -9,15 +9,13 @@
  * sink before the app handles its first request.
  */
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import pg from 'pg';
 import { installAuditSink } from './audit/audit';
 import { pgEnvironmentConfigured } from './config/database';
 import { resolvePiiKey } from './config/piiKey';
 import type { CvdActivityConfig } from './config/types';
 import { createAuditPipeline } from './pipeline/createAuditPipeline';
 import type { AuditWriterFactory } from './pipeline/types';
-import { migrate } from './store/migrate';
-import { createPgAuditWriter } from './store/PgAuditWriter';
+import type { AuditWriter } from './store/types';
 
 /** Something with buffered work that must be flushed and shut down with the SDK (flushed after the span processors). */
 export interface LifecycleParticipant {
@@ -70,7 +68,11 @@ function auditWriterFactory(config: CvdActivityConfig): AuditWriterFactory | nul
   const piiKey = resolvePiiKey(db.piiKey, config.pipeline.spoolDir);
   const connectionString = db.url ?? undefined;
   let migrated = false;
-  return async ({ streamId, runQuietly, onBackgroundError }) => {
+  return async ({ streamId, runQuietly, onBackgroundError }): Promise<AuditWriter> => {
+    // pg and the store load here, on the first batch, not on the way to the app's first request.
+    const pg = require('pg') as typeof import('pg');
+    const { migrate } = require('./store/migrate') as typeof import('./store/migrate');
+    const { createPgAuditWriter } = require('./store/PgAuditWriter') as typeof import('./store/PgAuditWriter');
     // Retried by the pipeline with backoff until Postgres is reachable.
     if (db.autoMigrate && !migrated) {
       const client = new pg.Client({ connectionString, application_name: 'cvd-activity-migrate' });

@@ -4,8 +4,7 @@
  * first use, never per call. Compiling all ~50 catalog schemas at start-up
  * cost every instrumented process ~260 ms for actions most apps never record.
  */
-import { Ajv } from 'ajv';
-import type { ErrorObject, ValidateFunction } from 'ajv';
+import type { Ajv, ErrorObject, ValidateFunction } from 'ajv';
 import { actionHints, builtinCatalog } from './catalog/index';
 import type { ActionSpec, JsonSchema } from './catalog/schema';
 import { AuditDefinitionError } from './errors';
@@ -62,7 +61,7 @@ const definitionSchema = {
 
 /** The actions of one process, compiled. */
 export class ActionRegistry {
-  private readonly ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true });
+  private compiler: Ajv | undefined;
   private readonly actions = new Map<string, RegisteredAction>();
   private checkDefinition: ValidateFunction | undefined;
 
@@ -72,14 +71,24 @@ export class ActionRegistry {
   }
 
   private lazyAction(name: string, spec: ActionSpec): RegisteredAction {
-    const ajv = this.ajv;
     let validate: ValidateFunction | undefined;
+    const compile = () => this.ajv.compile(spec.details);
     return {
       name, spec, builtin: true,
       get validate() {
-        return (validate ??= ajv.compile(spec.details));
+        return (validate ??= compile());
       },
     };
+  }
+
+  // ajv itself (~90 ms to load) is required on the first compile too: an app
+  // that records no audit event before its first request does not wait for it.
+  private get ajv(): Ajv {
+    if (this.compiler === undefined) {
+      const { Ajv: AjvClass } = require('ajv') as typeof import('ajv');
+      this.compiler = new AjvClass({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true });
+    }
+    return this.compiler;
   }
 
   /** The action called `name`, if known. */
