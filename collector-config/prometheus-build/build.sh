@@ -13,18 +13,11 @@ set -euo pipefail
 # `go install module@version` builds it as released (needs Go >= 1.26.7).
 PROMETHEUS_MODULE_VERSION=v0.316.0
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+source "$ROOT/collector-config/build/go-env.sh" "prometheus:build" 1.26.7
+
 CACHE="$ROOT/.cache/prometheus"
 BIN="$CACHE/prometheus"
-STAMP="$CACHE/prometheus.stamp"
-
-if [[ -x /usr/local/go/bin/go ]] && ! command -v go >/dev/null 2>&1; then
-  export PATH="/usr/local/go/bin:$PATH"
-fi
-if ! command -v go >/dev/null 2>&1; then
-  echo "prometheus:build: Go is not installed (need Go >= 1.26.7 and the Go module proxy); cannot build Prometheus" >&2
-  exit 1
-fi
-export GOFLAGS="${GOFLAGS:+$GOFLAGS }-buildvcs=false"
+STAMP="$BIN.stamp"
 
 stamp="$( { echo "prometheus=$PROMETHEUS_MODULE_VERSION"; go env GOVERSION GOOS GOARCH; } | sha256sum | cut -d' ' -f1)"
 if [[ -z "${CVD_PROMETHEUS_FORCE:-}" && -x "$BIN" && -f "$STAMP" && "$(cat "$STAMP")" == "$stamp" ]]; then

@@ -5,10 +5,10 @@
  * on a free loopback port. `stop()` ends it and removes its data.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { freePort, pollUntil, repoRoot, tempDir } from './collector';
+import { freePort, pollUntil, repoRoot, requireBuiltBinary, tempDir } from './collector';
 
 /** Where build.sh puts the binary; CVD_ACTIVITY_PROMETHEUS_BIN overrides it. */
 export function prometheusBinary(): string {
@@ -17,13 +17,7 @@ export function prometheusBinary(): string {
 
 /** Skips the calling suite when the binary is missing, or fails it under CVD_ACTIVITY_REQUIRE_COLLECTOR=1 (.ci/run). */
 export function requirePrometheus(ctx: Mocha.Context): string {
-  const bin = prometheusBinary();
-  if (existsSync(bin)) return bin;
-  const reason = `Prometheus binary not found at ${bin}: run \`npm run prometheus:build\` (needs Go and the Go module proxy)`;
-  if (process.env.CVD_ACTIVITY_REQUIRE_COLLECTOR === '1') throw new Error(`${reason}; CVD_ACTIVITY_REQUIRE_COLLECTOR=1 forbids skipping`);
-  console.warn(`      skipped: ${reason}`);
-  ctx.skip();
-  return bin;
+  return requireBuiltBinary(ctx, { what: 'Prometheus', bin: prometheusBinary(), build: 'npm run prometheus:build' });
 }
 
 /** One instant query's series: labels and value. */
