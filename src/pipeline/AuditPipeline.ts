@@ -32,7 +32,6 @@ const MAX_IN_FLIGHT = 2;
 
 interface InFlight {
   events: AuditEvent[];
-  length: number;
   /** null when committed, else the error. */
   outcome: Promise<unknown>;
 }
@@ -114,20 +113,8 @@ export class AuditPipeline implements AuditSink {
 
   /** A snapshot of the pipeline's state. */
   status(): PipelineStatus {
-    const h = this.health;
-    return {
-      streamId: this.opts.streamId,
-      database: this.opts.writerFactory === null ? 'none' : h.failures > 0 ? 'failing' : this.writer?.current ? 'connected' : 'not-connected',
-      consecutiveFailures: h.failures,
-      lastError: h.lastError,
-      lastErrorAt: h.lastErrorAt,
-      lastCommitAt: h.lastCommitAt,
-      batchesCommitted: h.batchesCommitted,
-      duplicatesSkipped: h.duplicatesSkipped,
-      eventsQuarantined: h.eventsQuarantined,
-      shutDown: this.shutdownPromise !== null,
-      spool: this.opts.spool.status(),
-    };
+    const database = this.opts.writerFactory === null ? 'none' : this.health.failures > 0 ? 'failing' : this.writer?.current ? 'connected' : 'not-connected';
+    return { streamId: this.opts.streamId, database, ...this.health.counters(), shutDown: this.shutdownPromise !== null, spool: this.opts.spool.status() };
   }
 
   private async doShutdown(): Promise<void> {
@@ -207,7 +194,7 @@ export class AuditPipeline implements AuditSink {
           void outcome.then((error) => {
             if (error !== null) failedInFlight = true;
           });
-          inFlight.push({ events: batch, length: batch.length, outcome });
+          inFlight.push({ events: batch, outcome });
           sent += batch.length;
           urgent = false;
         }
@@ -220,14 +207,14 @@ export class AuditPipeline implements AuditSink {
           await Promise.all(inFlight.map((b) => b.outcome));
           const error = refusedForContent(outcome) ? await this.isolateRefused(oldest.events, outcome) : outcome;
           if (error !== null) {
-            this.onFailure(error, oldest.length);
+            this.onFailure(error, oldest.events.length);
             return;
           }
           [inFlight.length, sent, failedInFlight, urgent] = [0, 0, false, true]; // the refused batch is stored: go on
           continue;
         }
-        this.committed(oldest.length);
-        sent -= oldest.length;
+        this.committed(oldest.events.length);
+        sent -= oldest.events.length;
       }
     } finally {
       this.exporting = false;

@@ -5,7 +5,7 @@
  * (exponential, full jitter: processes that failed together do not retry together).
  */
 import { diag } from '@opentelemetry/api';
-import type { SpoolStatus } from './types';
+import type { PipelineStatus, SpoolStatus } from './types';
 
 const FAILURE_REPORT_INTERVAL_MS = 30_000;
 
@@ -32,6 +32,14 @@ export class PipelineHealth {
       diag.info(`cvd-activity: Postgres takes audit events again after ${this.failures} failed attempt(s); the backlog drains in order`);
       this.failures = 0;
     }
+  }
+
+  /** The counters status() reports. */
+  counters(): Omit<PipelineStatus, 'streamId' | 'database' | 'shutDown' | 'spool'> {
+    return {
+      consecutiveFailures: this.failures, lastError: this.lastError, lastErrorAt: this.lastErrorAt, lastCommitAt: this.lastCommitAt,
+      batchesCommitted: this.batchesCommitted, duplicatesSkipped: this.duplicatesSkipped, eventsQuarantined: this.eventsQuarantined,
+    };
   }
 
   /** Counts and reports an event kept in the quarantine instead of the trail. */

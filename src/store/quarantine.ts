@@ -2,7 +2,7 @@
  * The quarantine (table audit_quarantine, migration 005): where an event goes
  * that the database refuses for its content, so that one bad event does not
  * stop its whole stream. The pipeline finds the event by splitting the refused
- * batch; see docs/audit-trail.md, "Events the database refuses".
+ * batch; see docs/durability.md, "One event Postgres refuses".
  */
 import type { Pool } from 'pg';
 import type { StoreError } from './errors';
