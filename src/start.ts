@@ -168,8 +168,13 @@ function lifecycle(config: CvdActivityConfig, processors: readonly SpanProcessor
   const shutdown = (): Promise<void> => {
     stopping ??= (async () => {
       uninstallExitHandlers();
+      // The recorder closes first: the SDK's shutdown closes the audit pipeline
+      // (a span processor), and a record() reaching a closed pipeline would
+      // throw into the app; a closed recorder reports it instead (lenient mode).
+      const [recorders, others] = [parts.participants.filter((p) => p.closesIntake), parts.participants.filter((p) => !p.closesIntake)];
+      await settleAll(recorders, 'shutdown');
       await stop().catch((err: unknown) => diag.error('cvd-activity: shutdown failed', err));
-      await settleAll(parts.participants, 'shutdown');
+      await settleAll(others, 'shutdown');
       installRequestPatches(null);
     })();
     return stopping;

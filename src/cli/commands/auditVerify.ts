@@ -7,6 +7,9 @@ import { formatOption } from './options';
 import { requireSchema, withClient } from '../connection';
 import type { CliContext } from '../program';
 import { decodePiiKey } from '../../config/piiKey';
+import { quoteIdent } from '../../store/identifiers';
+import { readQuarantine } from '../../store/quarantine';
+import type { QuarantineSummary } from '../../store/quarantine';
 
 /** Tables at least this large get progress lines on stderr (always when stderr is a terminal). */
 const PROGRESS_ABOVE_ROWS = 100_000;
@@ -36,10 +39,12 @@ export function registerAuditVerify(_program: Command, cli: CliContext): void {
       };
       const result = await withClient(conn, `verifying schema ${conn.schema}`, async (client) => {
         await requireSchema(client, conn);
-        return verifyChain(client, { schema: conn.schema, onProgress, ...(piiKey ? { piiKey } : {}) });
+        const verdict = await verifyChain(client, { schema: conn.schema, onProgress, ...(piiKey ? { piiKey } : {}) });
+        return { ...verdict, quarantine: await readQuarantine(client, quoteIdent(conn.schema)) };
       });
       if (opts.format === 'json') cli.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       else {
+        if (result.quarantine?.total) cli.stdout.write(formatQuarantine(result.quarantine));
         for (const s of result.streams) {
           cli.stdout.write(s.problem ? `BROKEN ${s.problem.message}\n` : `ok     stream ${s.streamId}: ${s.rows} events, head at seq ${s.headSeq}\n`);
         }
@@ -52,4 +57,11 @@ export function registerAuditVerify(_program: Command, cli: CliContext): void {
         throw new CliError(EXIT.FAILED, `audit trail BROKEN: ${broken} of ${result.streams.length} stream(s) fail verification`);
       }
     });
+}
+
+/** The quarantined events, outside every chain (verify still passes): who must look at what. */
+export function formatQuarantine(q: QuarantineSummary): string {
+  const listed = q.events.map((e) => `  ${e.eventId} ${e.action ?? '?'} (stream ${e.streamId}, ${e.quarantinedAt}): ${e.sqlState ?? ''} ${e.error}\n`);
+  const more = q.total > q.events.length ? `  … and ${q.total - q.events.length} more (table audit_quarantine)\n` : '';
+  return `QUARANTINE ${q.total} event(s) refused by Postgres for their content, kept in audit_quarantine outside the chains:\n${listed.join('')}${more}`;
 }

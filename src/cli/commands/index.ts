@@ -9,8 +9,7 @@ import { registerAuditVerify } from './auditVerify';
 import { registerAuditQuery } from './auditQuery';
 import { registerAlertCommands } from './alerts';
 import { registerDemoCommand } from './demo';
-import { spoolCommands } from './spool';
-import { loadConfig } from '../../config/loadConfig';
+import { registerSpoolCommands } from './spool';
 
 /** Registered in this order; help lists them so. */
 export const COMMANDS: CommandModule[] = [
@@ -18,6 +17,6 @@ export const COMMANDS: CommandModule[] = [
   registerAuditVerify,
   registerAuditQuery,
   registerAlertCommands,
-  spoolCommands({ spoolDir: () => loadConfig().pipeline.spoolDir }),
+  registerSpoolCommands,
   registerDemoCommand,
 ];
