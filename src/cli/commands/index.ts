@@ -7,6 +7,7 @@ import type { CommandModule } from '../program';
 import { registerMigrate } from './migrate';
 import { registerAuditVerify } from './auditVerify';
 import { registerAuditQuery } from './auditQuery';
+import { registerAuditCheckpoint } from './auditCheckpoint';
 import { registerAlertCommands } from './alerts';
 import { registerDemoCommand } from './demo';
 import { spoolCommands } from './spool';
@@ -17,6 +18,7 @@ export const COMMANDS: CommandModule[] = [
   registerMigrate,
   registerAuditVerify,
   registerAuditQuery,
+  registerAuditCheckpoint,
   registerAlertCommands,
   spoolCommands({ spoolDir: () => loadConfig().pipeline.spoolDir }),
   registerDemoCommand,
