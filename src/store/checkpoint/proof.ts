@@ -79,8 +79,8 @@ async function build(client: ClientBase, s: string, eventId: string, checkpoint:
   }
   const leaves: Buffer[] = [];
   for (let after = 0; after < entry.seq;) {
-    const page = await client.query(`SELECT seq::text AS seq, hash FROM ${s}.audit_log WHERE stream_id = $1 AND seq > $2 AND seq <= $3
-      ORDER BY seq LIMIT 50000`, [r.stream_id, after, entry.seq]);
+    const page = await client.query(`SELECT l.seq::text AS seq, l.hash FROM ${s}.audit_log l WHERE stream_id = $1 AND seq > $2 AND seq <= $3
+      ORDER BY l.seq LIMIT 50000`, [r.stream_id, after, entry.seq]);
     for (const p of page.rows) {
       if (Number(p.seq) !== leaves.length + 1) throw new ProofError(`stream ${r.stream_id}: events from seq ${leaves.length + 1} are missing (removed by retention?): no proof can be made from this database`);
       leaves.push(leafHash(Buffer.from(p.hash, 'hex')));

@@ -113,8 +113,8 @@ async function extend(client: ClientBase, s: string, head: Head, frontier: Merkl
   const added: NewLeaves = { streamId: head.streamId, fromSeq: frontier.treeSize + 1, hashes: [] };
   let last: string | null = null;
   while (frontier.treeSize < head.seq) {
-    const { rows } = await client.query(`SELECT seq::text AS seq, hash FROM ${s}.audit_log WHERE stream_id = $1 AND seq > $2 AND seq <= $3
-      ORDER BY seq LIMIT $4`, [head.streamId, frontier.treeSize, head.seq, pageSize]);
+    const { rows } = await client.query(`SELECT l.seq::text AS seq, l.hash FROM ${s}.audit_log l WHERE stream_id = $1 AND seq > $2 AND seq <= $3
+      ORDER BY l.seq LIMIT $4`, [head.streamId, frontier.treeSize, head.seq, pageSize]);
     if (rows.length === 0 || Number(rows[0].seq) !== frontier.treeSize + 1) {
       throw new CheckpointRefusedError(`stream ${head.streamId}: events from seq ${frontier.treeSize + 1} are not in audit_log (removed by retention, or deleted); a checkpoint needs every row of a stream once: run \`cvd-activity audit verify\``);
     }

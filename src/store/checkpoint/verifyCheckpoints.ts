@@ -80,8 +80,8 @@ async function compareLeaves(c: StreamCheck, leaves: Buffer[]): Promise<{ compar
   let expected = 1;
   let lastEvent: string | null = null;
   while (expected <= n) {
-    const { rows } = await c.client.query(`SELECT seq::text AS seq, hash, event_id::text AS event_id FROM ${c.s}.audit_log
-      WHERE stream_id = $1 AND seq >= $2 AND seq <= $3 ORDER BY seq LIMIT $4`, [c.streamId, expected, n, c.pageSize]);
+    const { rows } = await c.client.query(`SELECT l.seq::text AS seq, l.hash, l.event_id::text AS event_id FROM ${c.s}.audit_log l
+      WHERE stream_id = $1 AND seq >= $2 AND seq <= $3 ORDER BY l.seq LIMIT $4`, [c.streamId, expected, n, c.pageSize]);
     if (rows.length === 0) return { compared: expected - 1, problem: gone(c, expected, lastEvent) };
     for (const r of rows) {
       const seq = Number(r.seq);
