@@ -115,7 +115,7 @@ async function measure(events: number) {
 }
 
 async function main(): Promise<void> {
-  const results = [];
+  const results: Array<Awaited<ReturnType<typeof measure>>> = [];
   for (const n of SIZES) {
     const r = await measure(n);
     console.error(JSON.stringify(r));
@@ -146,7 +146,7 @@ async function main(): Promise<void> {
     row('`audit verify --checkpoints` (2 checkpoints, every hash compared) ms', (r) => ms(r.checkpointsMs)),
     row('leaves files, total bytes', (r) => r.leavesBytes.toLocaleString('en')),
     '',
-    `Proof size and verify time grow with log2 of the stream's length (the path), not with the trail; the checkpoint inside the proof grows with the number of streams (one line each), here 1. A checkpoint costs the rows added since the previous one when the directory's frontier.json is there, the whole trail otherwise. Filling took ${results.map((r) => `${(r.fillMs / 1000).toFixed(0)} s`).join(' / ')}.`,
+    `Proof size and verify time grow with log2 of the stream's length (the path), not with the trail; the checkpoint inside the proof grows with the number of streams (one line each), here 1. A checkpoint costs the rows added since the previous one when the directory's frontier.json is there, the whole trail otherwise. Filling took ${results.map((r) => `${(r.fillMs / 1000).toFixed(1)} s`).join(' / ')}.`,
     '',
     'Run: `npx tsx bench/checkpoint/index.ts` (or `npm run bench:checkpoint`)',
   ].join('\n'));

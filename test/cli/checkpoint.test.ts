@@ -132,6 +132,26 @@ describe('signed checkpoints (audit checkpoint, verify --checkpoints, prove, ver
     expect(refused.stderr).to.include('no checkpoint written');
   });
 
+  it('without leaves files, still catches the rewrite and names the range and the checkpointed head event', async () => {
+    for (const f of readdirSync(t.checkpoints).filter((n) => n.endsWith('.leaves'))) unlinkSync(join(t.checkpoints, f));
+    await rewrite(t, 15, `outcome = 'failure'`);
+    const run = await verifyAgainst();
+    expect(run.code).to.equal(1);
+    expect(run.stdout).to.include(`BROKEN history-rewritten: 00000002.checkpoint: stream app: an event of seq 13..21 was rewritten after the checkpoint (the event at seq 21, ${t.events[20]}`);
+  });
+
+  it('catches reordered checkpoints', async () => {
+    const [one, two] = ['00000001.checkpoint', '00000002.checkpoint'].map((f) => join(t.checkpoints, f));
+    const first = readFileSync(one!, 'utf8');
+    chmodSync(one!, 0o644);
+    chmodSync(two!, 0o644);
+    writeFileSync(one!, readFileSync(two!, 'utf8'));
+    writeFileSync(two!, first);
+    const run = await verifyAgainst();
+    expect(run.code).to.equal(1);
+    expect(run.stdout).to.include('BROKEN checkpoint-order: 00000002.checkpoint: sequence 1 comes after 00000001.checkpoint (sequence 2)');
+  });
+
   it('catches a forged checkpoint (same key name, another key)', async () => {
     const file = join(t.checkpoints, '00000002.checkpoint');
     const text = parseNote(readFileSync(file, 'utf8')).text;

@@ -6,7 +6,6 @@
  * Merkle root, and the signed checkpoint that holds that root.
  */
 import type { ClientBase } from 'pg';
-import { toStoreError } from '../errors';
 import { chainHash } from '../HashChain';
 import type { ChainRow } from '../HashChain';
 import { checkName, DEFAULT_SCHEMA, quoteIdent } from '../identifiers';
@@ -15,6 +14,7 @@ import { parseCheckpoint } from './checkpointText';
 import type { Checkpoint } from './checkpointText';
 import { inclusionPath, leafHash, verifyInclusion } from './merkle';
 import { openNote, parseNote } from './signedNote';
+import { inSnapshot } from './snapshot';
 import type { NoteVerifier } from './signedNote';
 
 /** Format tag of a proof file. */
@@ -48,20 +48,8 @@ export async function makeProof(client: ClientBase, o: { schema?: string; eventI
   const s = quoteIdent(schema);
   if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(o.eventId)) throw new ProofError(`${JSON.stringify(o.eventId)} is not an event id (a UUID)`);
   const checkpoint = parseCheckpoint(parseNote(o.checkpointNote).text);
-  try {
-    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    try {
-      const proof = await build(client, s, o.eventId.toLowerCase(), checkpoint, o.checkpointNote);
-      await client.query('COMMIT');
-      return proof;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw err;
-    }
-  } catch (err) {
-    if (err instanceof ProofError) throw err;
-    throw toStoreError(err, `making a proof for event ${o.eventId}`);
-  }
+  return inSnapshot(client, `making a proof for event ${o.eventId}`,
+    () => build(client, s, o.eventId.toLowerCase(), checkpoint, o.checkpointNote), [ProofError]);
 }
 
 async function build(client: ClientBase, s: string, eventId: string, checkpoint: Checkpoint, note: string): Promise<InclusionProof> {

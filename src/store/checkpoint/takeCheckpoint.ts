@@ -6,10 +6,10 @@
  * added since; without a frontier it reads the stream from seq 1.
  */
 import type { ClientBase } from 'pg';
-import { toStoreError } from '../errors';
 import { checkName, DEFAULT_SCHEMA, quoteIdent } from '../identifiers';
 import type { Checkpoint, CheckpointStream } from './checkpointText';
 import { MerkleFrontier } from './merkle';
+import { inSnapshot } from './snapshot';
 
 /** Options of `takeCheckpoint()`. */
 export interface TakeCheckpointOptions {
@@ -47,20 +47,7 @@ interface Head { streamId: string; seq: number; hash: string | null }
 export async function takeCheckpoint(client: ClientBase, options: TakeCheckpointOptions): Promise<TakeCheckpointResult> {
   const schema = checkName('schema', options.schema ?? DEFAULT_SCHEMA);
   const s = quoteIdent(schema);
-  try {
-    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    try {
-      const result = await compute(client, s, options);
-      await client.query('COMMIT');
-      return result;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw err;
-    }
-  } catch (err) {
-    if (err instanceof CheckpointRefusedError) throw err;
-    throw toStoreError(err, `taking a checkpoint of schema ${schema}`);
-  }
+  return inSnapshot(client, `taking a checkpoint of schema ${schema}`, () => compute(client, s, options), [CheckpointRefusedError]);
 }
 
 async function compute(client: ClientBase, s: string, options: TakeCheckpointOptions): Promise<TakeCheckpointResult> {

@@ -7,12 +7,12 @@
  * checkpointed head row is compared.
  */
 import type { ClientBase } from 'pg';
-import { toStoreError } from '../errors';
 import { checkName, DEFAULT_SCHEMA, quoteIdent } from '../identifiers';
 import { checkCheckpointChain, coveredStreams } from './checkpointChain';
 import type { CheckpointFile, CheckpointProblem, TrustedCheckpoint } from './checkpointChain';
 import type { CheckpointStream } from './checkpointText';
 import type { NoteVerifier } from './signedNote';
+import { inSnapshot } from './snapshot';
 
 /** Options of `verifyCheckpoints()`. */
 export interface VerifyCheckpointsOptions {
@@ -44,27 +44,18 @@ export async function verifyCheckpoints(client: ClientBase, options: VerifyCheck
   const chain = checkCheckpointChain(options.files, options.verifier);
   const problems = [...chain.problems];
   let eventsCompared = 0;
-  try {
-    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    try {
-      const heads = new Map((await client.query(`SELECT stream_id, head_seq::text AS head_seq FROM ${s}.audit_streams`)).rows
-        .map((r) => [r.stream_id as string, Number(r.head_seq)]));
-      for (const [streamId, covered] of coveredStreams(chain.checkpoints)) {
-        const leaves = chain.leaves.get(streamId);
-        const check = { client, s, streamId, covered, head: heads.get(streamId) ?? null, pageSize: options.pageSize ?? 10_000 };
-        const found = leaves ? await compareLeaves(check, leaves) : await compareHeads(check, chain.checkpoints);
-        if (leaves) eventsCompared += found.compared;
-        if (found.problem) problems.push(found.problem);
-      }
-      problems.push(...(await missingLatest(client, s, chain.checkpoints)));
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw err;
+  await inSnapshot(client, `verifying schema ${schema} against checkpoints`, async () => {
+    const heads = new Map((await client.query(`SELECT stream_id, head_seq::text AS head_seq FROM ${s}.audit_streams`)).rows
+      .map((r) => [r.stream_id as string, Number(r.head_seq)]));
+    for (const [streamId, covered] of coveredStreams(chain.checkpoints)) {
+      const leaves = chain.leaves.get(streamId);
+      const check = { client, s, streamId, covered, head: heads.get(streamId) ?? null, pageSize: options.pageSize ?? 10_000 };
+      const found = leaves ? await compareLeaves(check, leaves) : await compareHeads(check, chain.checkpoints);
+      if (leaves) eventsCompared += found.compared;
+      if (found.problem) problems.push(found.problem);
     }
-  } catch (err) {
-    throw toStoreError(err, `verifying schema ${schema} against checkpoints`);
-  }
+    problems.push(...(await missingLatest(client, s, chain.checkpoints)));
+  });
   const latest = chain.checkpoints[chain.checkpoints.length - 1];
   return { ok: problems.length === 0, checkpoints: chain.checkpoints.length, latestSequence: latest?.checkpoint.sequence ?? 0, eventsCompared, problems };
 }
