@@ -110,6 +110,21 @@ describe('signed checkpoints (audit checkpoint, verify --checkpoints, prove, ver
     expect(ok.stdout).to.include('checkpoints intact: 2 checkpoint(s) up to sequence 2');
   });
 
+  it('signs with the key from CVD_ACTIVITY_CHECKPOINT_KEY, copies to --copy-to and stdout, and never chains onto another key\'s checkpoint', async () => {
+    const key = generateSignerKey('test/env');
+    const withKey = (...args: string[]) => runCliProcess(args, { ...t.env, CVD_ACTIVITY_CHECKPOINT_KEY: key }, { cwd: t.dir });
+    await writeEvents(t.env.CVD_ACTIVITY_DATABASE_URL!, t.schema, 2);
+    const refused = await withKey('audit', 'checkpoint');
+    expect(refused.code).to.equal(1);
+    expect(refused.stderr).to.include('00000002.checkpoint: not signed by key test/env+').and.include('refusing to chain');
+    const run = await withKey('audit', 'checkpoint', '--dir', 'other', '--copy-to', 'copy', '--stdout');
+    expect(run, run.stderr).to.include({ code: 0 });
+    const written = readFileSync(join(t.dir, 'other', '00000001.checkpoint'), 'utf8');
+    expect(run.stdout).to.equal(written);
+    expect(readFileSync(join(t.dir, 'copy', '00000001.checkpoint'), 'utf8')).to.equal(written);
+    expect(run.stderr).to.include(`public key: ${parseSignerKey(key).publicKey}`);
+  });
+
   it('refuses a key file others can read, naming the file and the fix', async () => {
     const key = join(t.dir, 'loose.key');
     writeFileSync(key, `${generateSignerKey('test/loose')}\n`);

@@ -118,7 +118,7 @@ async function checkpoint(cli: CliContext, flags: CheckpointFlags, conn: CliConn
   // and the next run, with nothing else new, finds nothing changed.
   const sequence = (previous?.checkpoint.sequence ?? 0) + 1;
   await cli.recordAudit([{ action: 'AUDIT_CHECKPOINT', fields: {
-    resourceId: conn.schema, details: { origin, sequence, previous: previous ? previous.fileHash.toString('base64') : null },
+    resourceId: conn.schema, details: { origin, key: `${signer.name}+${signer.keyId.toString('hex')}`, sequence, previous: previous ? previous.fileHash.toString('base64') : null },
   } }], conn);
   const result = await take();
   if (!result.changed) throw new CliError(EXIT.INTERNAL, 'the trail did not change after recording AUDIT_CHECKPOINT');

@@ -54,7 +54,7 @@ export async function verifyCheckpoints(client: ClientBase, options: VerifyCheck
       if (leaves) eventsCompared += found.compared;
       if (found.problem) problems.push(found.problem);
     }
-    problems.push(...(await missingLatest(client, s, chain.checkpoints)));
+    problems.push(...(await missingLatest(client, s, chain.checkpoints, options.verifier)));
   });
   const latest = chain.checkpoints[chain.checkpoints.length - 1];
   return { ok: problems.length === 0, checkpoints: chain.checkpoints.length, latestSequence: latest?.checkpoint.sequence ?? 0, eventsCompared, problems };
@@ -124,13 +124,13 @@ async function compareHeads(c: StreamCheck, checkpoints: readonly TrustedCheckpo
   return { compared: 0, problem: null };
 }
 
-/** A checkpoint the trail records (AUDIT_CHECKPOINT) but the directory lacks: the newest file(s) were deleted. */
-async function missingLatest(client: ClientBase, s: string, checkpoints: readonly TrustedCheckpoint[]): Promise<CheckpointProblem[]> {
+/** A checkpoint the trail records (AUDIT_CHECKPOINT, same origin and key) but the directory lacks: the newest file(s) were deleted. */
+async function missingLatest(client: ClientBase, s: string, checkpoints: readonly TrustedCheckpoint[], verifier: NoteVerifier): Promise<CheckpointProblem[]> {
   const latest = checkpoints[checkpoints.length - 1];
   if (!latest) return [];
   const { rows } = await client.query(`SELECT event_id::text AS event_id, (details->>'sequence')::bigint AS sequence FROM ${s}.audit_log
-    WHERE action = 'AUDIT_CHECKPOINT' AND details->>'origin' = $1 AND (details->>'sequence')::bigint > $2
-    ORDER BY (details->>'sequence')::bigint DESC LIMIT 1`, [latest.checkpoint.origin, latest.checkpoint.sequence]);
+    WHERE action = 'AUDIT_CHECKPOINT' AND details->>'origin' = $1 AND details->>'key' = $2 AND (details->>'sequence')::bigint > $3
+    ORDER BY (details->>'sequence')::bigint DESC LIMIT 1`, [latest.checkpoint.origin, `${verifier.name}+${verifier.keyId.toString('hex')}`, latest.checkpoint.sequence]);
   if (rows.length === 0) return [];
   const n = Number(rows[0].sequence);
   return [{ kind: 'checkpoint-missing', checkpoint: latest.name, streamId: null, seq: null, eventId: rows[0].event_id,
