@@ -4,6 +4,7 @@
  * off with session_replication_role = replica, every later hash and the head
  * recomputed), which plain `audit verify` cannot see.
  */
+import { randomUUID } from 'node:crypto';
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,9 +33,12 @@ interface Trail {
   drop(): Promise<void>;
 }
 
+// One template, copied with fresh ids: auditRecord() bumps a counter shared with other test files.
+const TEMPLATE = auditRecord();
+
 async function writeEvents(url: string, schema: string, n: number): Promise<string[]> {
   const writer = createPgAuditWriter({ connectionString: url, schema, streamId: 'app', piiKey: TEST_PII_KEY });
-  const records = Array.from({ length: n }, () => auditRecord());
+  const records = Array.from({ length: n }, (_, i) => ({ ...TEMPLATE, eventId: randomUUID(), occurredAt: new Date(Date.parse(TEMPLATE.occurredAt) + i).toISOString() }));
   await writer.writeBatch(records);
   await writer.close();
   return records.map((r) => r.eventId);
@@ -214,6 +218,9 @@ describe('signed checkpoints (audit checkpoint, verify --checkpoints, prove, ver
 
   it('proves one event offline; a flipped byte in the event, the proof or the checkpoint fails', async () => {
     const proofFile = join(t.dir, 'proof.json');
+    const notACheckpoint = await t.cli('audit', 'prove', t.events[6]!, '--checkpoint', join(t.checkpoints, '00000002.leaves'));
+    expect(notACheckpoint.code).to.equal(2);
+    expect(notACheckpoint.stderr).to.include('00000002.leaves: not a signed note');
     const made = await t.cli('audit', 'prove', t.events[6]!, '--checkpoint', join(t.checkpoints, '00000002.checkpoint'), '--out', proofFile);
     expect(made, made.stderr).to.include({ code: 0 });
     // No database: an address where nothing listens.

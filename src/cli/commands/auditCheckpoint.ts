@@ -10,7 +10,7 @@ import { checkpointFileHash, formatCheckpoint, parseCheckpoint } from '../../sto
 import type { Checkpoint } from '../../store/checkpoint/checkpointText';
 import { formatLeaves } from '../../store/checkpoint/leavesText';
 import { makeProof, ProofError, verifyProof } from '../../store/checkpoint/proof';
-import { openNote, signNote } from '../../store/checkpoint/signedNote';
+import { openNote, parseNote, signNote } from '../../store/checkpoint/signedNote';
 import type { NoteSigner } from '../../store/checkpoint/signedNote';
 import { CheckpointRefusedError, takeCheckpoint } from '../../store/checkpoint/takeCheckpoint';
 import { defaultKeyFile, loadSigner, loadVerifier, readCheckpointDir, readFrontiers, writeCheckpoint, writeFrontiers } from '../checkpointFiles';
@@ -40,6 +40,11 @@ export function registerAuditCheckpoint(_program: Command, cli: CliContext): voi
     .option('--out <file>', 'proof file (default: stdout)')
     .action(async (eventId: string, flags: { checkpoint: string; out?: string }, command: Command) => {
       const note = readText(flags.checkpoint, '--checkpoint');
+      try {
+        parseCheckpoint(parseNote(note).text);
+      } catch (err) {
+        throw new CliError(EXIT.USAGE, `--checkpoint ${flags.checkpoint}: ${(err as Error).message}`, { cause: err });
+      }
       const conn = cli.connection(command);
       const proof = await withClient(conn, `proving event ${eventId}`, async (client) => {
         await requireSchema(client, conn);
