@@ -45,6 +45,7 @@ export function runCheckpointVerify(client: pg.Client, schema: string, inputs: N
 /** Prints the findings as `audit verify` prints chain breaks. */
 export function printCheckpointResult(cli: CliContext, r: VerifyCheckpointsResult): void {
   for (const p of r.problems) cli.stdout.write(`BROKEN ${p.kind}: ${p.message}\n`);
+  for (const note of [...new Set(r.retained)]) cli.stdout.write(`note   ${note}\n`);
   if (r.ok) {
     cli.stdout.write(`checkpoints intact: ${r.checkpoints} checkpoint(s) up to sequence ${r.latestSequence}, signatures and chain valid, ${r.eventsCompared} events match what they signed\n`);
   }

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import pg from 'pg';
 import { createPgAuditWriter } from '../../src/store/PgAuditWriter';
+import { dropPartitionsBefore } from '../../src/store/retention';
 import { chainHash } from '../../src/store/HashChain';
 import { ROW_AS_TEXT, toChainRow } from '../../src/store/verify';
 import { generateSignerKey, parseNote, parseSignerKey, signNote } from '../../src/store/checkpoint/signedNote';
@@ -214,6 +215,19 @@ describe('signed checkpoints (audit checkpoint, verify --checkpoints, prove, ver
     const run = await verifyAgainst();
     expect(run.code).to.equal(1);
     expect(run.stdout).to.include(`BROKEN tail-truncated: 00000002.checkpoint: stream app: events seq 16..21, covered by the checkpoint, are gone: the tail was cut after event ${t.events[14]} (seq 15), its head rewound to seq 15`);
+  });
+
+  it('accepts checkpointed events that retention dropped (listing them), and checkpoints on after it', async () => {
+    const dropped = await dropPartitionsBefore(t.client, { schema: t.schema, before: new Date(Date.UTC(2026, 11, 1)) });
+    expect(dropped.dropped).to.include('audit_log_p202611');
+    const run = await verifyAgainst();
+    expect(run, run.stdout).to.include({ code: 0 });
+    expect(run.stdout).to.include('note   stream app: events seq 1..21 removed by retention (partition audit_log_p202611');
+    await writeEvents(t.env.CVD_ACTIVITY_DATABASE_URL!, t.schema, 2);
+    const next = await t.cli('audit', 'checkpoint');
+    expect(next, next.stderr).to.include({ code: 0 });
+    expect(readFileSync(join(t.checkpoints, '00000003.checkpoint'), 'utf8')).to.match(/\nstream 23 [0-9a-f]{64} \S+ "app"\n/);
+    expect((await verifyAgainst()).code).to.equal(0);
   });
 
   it('proves one event offline; a flipped byte in the event, the proof or the checkpoint fails', async () => {

@@ -10,6 +10,7 @@ import { checkName, DEFAULT_SCHEMA, quoteIdent } from '../identifiers';
 import type { Checkpoint, CheckpointStream } from './checkpointText';
 import { MerkleFrontier } from './merkle';
 import { inSnapshot } from './snapshot';
+import { removedByRetention, retentionRuns } from './retentionRuns';
 
 /** Options of `takeCheckpoint()`. */
 export interface TakeCheckpointOptions {
@@ -89,6 +90,7 @@ async function checkExtendsPrevious(client: ClientBase, s: string, heads: Head[]
       throw new CheckpointRefusedError(`stream ${p.streamId} was at seq ${p.seq} in the previous checkpoint but ${head ? `its head is now seq ${head.seq}` : 'it has no head now'}: run \`cvd-activity audit verify --checkpoints\``);
     }
     const { rows } = await client.query(`SELECT hash FROM ${s}.audit_log WHERE stream_id = $1 AND seq = $2`, [p.streamId, p.seq]);
+    if (rows.length === 0 && removedByRetention(await retentionRuns(client, s, p.streamId), p.seq, p.headHash)) continue;
     if (rows[0]?.hash !== p.headHash) {
       throw new CheckpointRefusedError(`stream ${p.streamId}: the event at seq ${p.seq} no longer has the hash the previous checkpoint signed: run \`cvd-activity audit verify --checkpoints\``);
     }

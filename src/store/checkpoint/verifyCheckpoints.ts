@@ -13,6 +13,8 @@ import type { CheckpointFile, CheckpointProblem, TrustedCheckpoint } from './che
 import type { CheckpointStream } from './checkpointText';
 import type { NoteVerifier } from './signedNote';
 import { inSnapshot } from './snapshot';
+import { bridgeRetention, removedByRetention, retentionRuns } from './retentionRuns';
+import type { RetentionRun } from './retentionRuns';
 
 /** Options of `verifyCheckpoints()`. */
 export interface VerifyCheckpointsOptions {
@@ -33,6 +35,13 @@ export interface VerifyCheckpointsResult {
   /** Events compared hash by hash against leaves files. */
   eventsCompared: number;
   problems: CheckpointProblem[];
+  /**
+   * Checkpointed events that are gone because retention recorded dropping
+   * them (audit_retention chains to the signed hashes). Listed, not failed:
+   * whoever can bypass the triggers could also forge such a record, so
+   * compare these with the retention policy.
+   */
+  retained: string[];
 }
 
 type Covered = ReturnType<typeof coveredStreams> extends Map<string, infer V> ? V : never;
@@ -44,12 +53,17 @@ export async function verifyCheckpoints(client: ClientBase, options: VerifyCheck
   const chain = checkCheckpointChain(options.files, options.verifier);
   const problems = [...chain.problems];
   let eventsCompared = 0;
+  const retained: string[] = [];
   await inSnapshot(client, `verifying schema ${schema} against checkpoints`, async () => {
     const heads = new Map((await client.query(`SELECT stream_id, head_seq::text AS head_seq FROM ${s}.audit_streams`)).rows
       .map((r) => [r.stream_id as string, Number(r.head_seq)]));
     for (const [streamId, covered] of coveredStreams(chain.checkpoints)) {
       const leaves = chain.leaves.get(streamId);
-      const check = { client, s, streamId, covered, head: heads.get(streamId) ?? null, pageSize: options.pageSize ?? 10_000 };
+      const check: StreamCheck = {
+        client, s, streamId, covered, head: heads.get(streamId) ?? null, pageSize: options.pageSize ?? 10_000,
+        runs: await retentionRuns(client, s, streamId),
+        retained: (run) => retained.push(`stream ${streamId}: events seq ${run.fromSeq}..${run.toSeq} removed by retention (partition ${run.partition}, ${run.droppedAt})`),
+      };
       const found = leaves ? await compareLeaves(check, leaves) : await compareHeads(check, chain.checkpoints);
       if (leaves) eventsCompared += found.compared;
       if (found.problem) problems.push(found.problem);
@@ -57,10 +71,14 @@ export async function verifyCheckpoints(client: ClientBase, options: VerifyCheck
     problems.push(...(await missingLatest(client, s, chain.checkpoints, options.verifier)));
   });
   const latest = chain.checkpoints[chain.checkpoints.length - 1];
-  return { ok: problems.length === 0, checkpoints: chain.checkpoints.length, latestSequence: latest?.checkpoint.sequence ?? 0, eventsCompared, problems };
+  return { ok: problems.length === 0, checkpoints: chain.checkpoints.length, latestSequence: latest?.checkpoint.sequence ?? 0, eventsCompared, problems, retained };
 }
 
-interface StreamCheck { client: ClientBase; s: string; streamId: string; covered: Covered; head: number | null; pageSize: number }
+interface StreamCheck {
+  client: ClientBase; s: string; streamId: string; covered: Covered; head: number | null; pageSize: number;
+  runs: RetentionRun[];
+  retained: (run: RetentionRun) => void;
+}
 
 const at = (c: StreamCheck, kind: CheckpointProblem['kind'], checkpoint: string, seq: number | null, eventId: string | null, message: string): CheckpointProblem =>
   ({ kind, checkpoint, streamId: c.streamId, seq, eventId, message: `${checkpoint}: stream ${c.streamId}: ${message}` });
@@ -68,14 +86,24 @@ const at = (c: StreamCheck, kind: CheckpointProblem['kind'], checkpoint: string,
 /** Compares every row seq 1..n with the leaves the signed roots vouch for. */
 async function compareLeaves(c: StreamCheck, leaves: Buffer[]): Promise<{ compared: number; problem: CheckpointProblem | null }> {
   const n = c.covered.last.seq;
-  let expected = 1;
+  // Rows removed by retention pass when its record chains to the signed leaves on both ends (and are listed).
+  const bridge = (seq: number) => bridgeRetention(c.runs, seq, (k) => leaves[k - 1]?.toString('hex'), c.retained);
+  let expected = bridge(1);
   let lastEvent: string | null = null;
   while (expected <= n) {
     const { rows } = await c.client.query(`SELECT l.seq::text AS seq, l.hash, l.event_id::text AS event_id FROM ${c.s}.audit_log l
       WHERE stream_id = $1 AND seq >= $2 AND seq <= $3 ORDER BY l.seq LIMIT $4`, [c.streamId, expected, n, c.pageSize]);
-    if (rows.length === 0) return { compared: expected - 1, problem: gone(c, expected, lastEvent) };
+    if (rows.length === 0) {
+      const next = bridge(expected);
+      if (next > expected) {
+        expected = next;
+        continue;
+      }
+      return { compared: expected - 1, problem: gone(c, expected, lastEvent) };
+    }
     for (const r of rows) {
       const seq = Number(r.seq);
+      if (seq > expected) expected = bridge(expected);
       if (seq > expected) {
         return { compared: expected - 1, problem: at(c, 'events-deleted', c.covered.firstCovering(expected), expected, r.event_id,
           `events seq ${expected}..${seq - 1}, covered by the checkpoint, were deleted (before event ${r.event_id}, seq ${seq})`) };
@@ -111,6 +139,12 @@ async function compareHeads(c: StreamCheck, checkpoints: readonly TrustedCheckpo
     if (!s) continue;
     const { rows } = await c.client.query(`SELECT hash, event_id::text AS event_id FROM ${c.s}.audit_log WHERE stream_id = $1 AND seq = $2`, [c.streamId, s.seq]);
     if (rows.length === 0) {
+      const run = removedByRetention(c.runs, s.seq, s.headHash);
+      if (run) {
+        c.retained(run);
+        before = s;
+        continue;
+      }
       const any = await c.client.query(`SELECT 1 FROM ${c.s}.audit_log WHERE stream_id = $1 LIMIT 1`, [c.streamId]);
       return { compared: 0, problem: gone(c, any.rows.length === 0 ? 1 : (c.head ?? 0) + 1, null) };
     }
