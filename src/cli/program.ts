@@ -29,6 +29,9 @@ export interface CliContext {
   /** Output streams (injectable). */
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
+  /** The environment and folder of this run (secrets a command reads itself, like the checkpoint key; default paths). Default: the process's. */
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
 }
 
 /** Adds one command (or several) to the program; see commands/index.ts. */
@@ -115,6 +118,8 @@ Every failure is one line on stderr; CVD_ACTIVITY_DEBUG=1 adds the stack of inte
     recordAudit: options.recordAudit ?? recordWithStoreWriter,
     stdout,
     stderr,
+    env,
+    cwd,
   };
   for (const register of COMMANDS) register(program, cli);
   return { program, close: () => demo.stop() };

@@ -80,6 +80,17 @@ describe('docker-compose.yml', () => {
     expect(base.services.demo!.environment).to.include({ CVD_DEMO_HOST: '0.0.0.0', CVD_ACTIVITY_DATABASE_URL: 'postgres://cvd:cvd@postgres:5432/cvd' });
   });
 
+  it('signs a checkpoint every 5 minutes into its own volume, with the key in another one', () => {
+    const checkpointer = base.services.checkpointer!;
+    const script = checkpointer.command!.join(' ');
+    expect(script).to.include('node dist/cli/main.js audit checkpoint --dir /checkpoints --key-file /keys/checkpoint.key');
+    expect(script).to.include('sleep "$${CVD_CHECKPOINT_INTERVAL_SECONDS:-300}"');
+    expect(checkpointer.environment).to.include({ CVD_CHECKPOINT_INTERVAL_SECONDS: '300' });
+    expect(checkpointer.volumes).to.deep.equal(['checkpoints:/checkpoints', 'checkpoint-key:/keys']);
+    expect(checkpointer.depends_on).to.deep.include({ migrate: { condition: 'service_completed_successfully' } });
+    expect(readFileSync(join(root, 'Dockerfile'), 'utf8')).to.match(/chown node:node [^\n]*\/checkpoints \/keys && chmod 700 \/keys/);
+  });
+
   it("lets Grafana read the audit trail only as the migration's SELECT-only role", () => {
     const datasources = readFileSync(join(root, 'dashboards/provisioning/datasources/cvd-activity.yaml'), 'utf8');
     expect(datasources).to.match(/user: cvd_activity_reader/);

@@ -73,4 +73,12 @@ export const securityActions = {
     details: details({ rule: text, alert_severity: { enum: ['low', 'medium', 'high', 'critical'] }, evidence: looseObject }, ['rule', 'evidence']),
     example: { resourceId: 'failed-logins', details: { rule: 'failed-logins', alert_severity: 'high', evidence: { username_hmac: 'ab12…', attempts: 7, window_minutes: 5 } } },
   },
+  AUDIT_CHECKPOINT: {
+    category: 'monitoring',
+    severity: 'low',
+    resourceType: 'audit_trail',
+    description: 'A signed checkpoint of the audit trail is being taken (`cvd-activity audit checkpoint`); recorded just before its snapshot, so the checkpoint covers it.',
+    details: details({ origin: text, key: text, sequence: { type: 'integer', minimum: 1 }, previous: { anyOf: [text, { type: 'null' }] } }, ['origin', 'key', 'sequence', 'previous']),
+    example: { resourceId: 'cvd_activity', details: { origin: 'cvd-activity/db.example:5432/cvd/cvd_activity', key: 'ops-host/cvd-activity+1c713d60', sequence: 42, previous: 'q2b9…=' } },
+  },
 } as const satisfies Record<string, ActionSpec>;

@@ -10,6 +10,8 @@ import { decodePiiKey } from '../../config/piiKey';
 import { quoteIdent } from '../../store/identifiers';
 import { readQuarantine } from '../../store/quarantine';
 import type { QuarantineSummary } from '../../store/quarantine';
+import { checkpointInputs, printCheckpointResult, runCheckpointVerify } from '../checkpointVerify';
+import type { CheckpointVerifyFlags } from '../checkpointVerify';
 
 /** Tables at least this large get progress lines on stderr (always when stderr is a terminal). */
 const PROGRESS_ABOVE_ROWS = 100_000;
@@ -19,9 +21,12 @@ export function registerAuditVerify(_program: Command, cli: CliContext): void {
   cli.group('audit', 'read and check the audit trail').command('verify')
     .description('walk every stream, check sequence continuity and hashes against the stored heads')
     .addOption(formatOption(['table', 'json', 'text'], 'table (or its old name text) or json'))
+    .option('--checkpoints <dir>', 'also check the trail against the signed checkpoints in this directory (see docs/checkpoints.md)')
+    .option('--public-key <key>', 'public key of the checkpoints (or a file holding it); default: the public half of this host\'s signing key')
     .addHelpText('after', '\nExit codes: 0 every chain intact; 1 a chain is broken (stdout names the first broken event of each stream);\n2 bad flag; 3 database unreachable or schema missing; 4 internal error.')
-    .action(async (opts: { format: string }, command: Command) => {
+    .action(async (opts: { format: string } & CheckpointVerifyFlags, command: Command) => {
       const conn = cli.connection(command);
+      const checkpoints = checkpointInputs(cli, opts);
       let piiKey: Buffer | null;
       try {
         piiKey = decodePiiKey(cli.config().database.piiKey);
@@ -39,8 +44,12 @@ export function registerAuditVerify(_program: Command, cli: CliContext): void {
       };
       const result = await withClient(conn, `verifying schema ${conn.schema}`, async (client) => {
         await requireSchema(client, conn);
-        const verdict = await verifyChain(client, { schema: conn.schema, onProgress, ...(piiKey ? { piiKey } : {}) });
-        return { ...verdict, quarantine: await readQuarantine(client, quoteIdent(conn.schema)) };
+        const chain = await verifyChain(client, { schema: conn.schema, onProgress, ...(piiKey ? { piiKey } : {}) });
+        return {
+          ...chain,
+          quarantine: await readQuarantine(client, quoteIdent(conn.schema)),
+          ...(checkpoints ? { checkpoints: await runCheckpointVerify(client, conn.schema, checkpoints) } : {}),
+        };
       });
       if (opts.format === 'json') cli.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       else {
@@ -51,6 +60,11 @@ export function registerAuditVerify(_program: Command, cli: CliContext): void {
         if (result.ok) {
           cli.stdout.write(`audit trail intact: ${result.rowsChecked} events in ${result.streams.length} stream(s)${piiKey ? ', personal data checked' : ''}\n`);
         }
+        if (result.checkpoints) printCheckpointResult(cli, result.checkpoints);
+      }
+      if (result.checkpoints && !result.checkpoints.ok) {
+        const kinds = [...new Set(result.checkpoints.problems.map((p) => p.kind))].join(', ');
+        throw new CliError(EXIT.FAILED, `audit trail does NOT match its signed checkpoints: ${result.checkpoints.problems.length} finding(s) (${kinds})${result.ok ? '' : '; chains broken too'}`);
       }
       if (!result.ok) {
         const broken = result.streams.filter((s) => s.problem).length;

@@ -7,6 +7,7 @@ import type { CommandModule } from '../program';
 import { registerMigrate } from './migrate';
 import { registerAuditVerify } from './auditVerify';
 import { registerAuditQuery } from './auditQuery';
+import { registerAuditCheckpoint } from './auditCheckpoint';
 import { registerAlertCommands } from './alerts';
 import { registerDemoCommand } from './demo';
 import { registerSpoolCommands } from './spool';
@@ -16,6 +17,7 @@ export const COMMANDS: CommandModule[] = [
   registerMigrate,
   registerAuditVerify,
   registerAuditQuery,
+  registerAuditCheckpoint,
   registerAlertCommands,
   registerSpoolCommands,
   registerDemoCommand,
