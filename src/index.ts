@@ -30,3 +30,5 @@ export { databaseConnectionConfig } from './config/database';
 export type { DatabaseConnectionConfig } from './config/database';
 export { ConfigError } from './config/ConfigError';
 export type { ConfigProblem } from './config/ConfigError';
+export { browserActivityEndpoint } from './browserEndpoint/browserActivityEndpoint';
+export type { BrowserEndpoint, BrowserEndpointOptions, BrowserEndpointStats } from './browserEndpoint/browserActivityEndpoint';
