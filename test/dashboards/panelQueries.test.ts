@@ -9,6 +9,7 @@ import { expandGrafanaSql } from '../support/grafanaMacros';
 import { dashboards, queries } from './grafanaFiles';
 import type { PanelQuery } from './grafanaFiles';
 import { ALERT_RULES } from '../../src/alerts/rules';
+import { representativeBrowserEvents, seedBrowserEvents } from '../support/browserRows';
 
 const MIN = 60_000;
 
@@ -55,13 +56,14 @@ describe('dashboards: every SQL query against the migrated schema', function () 
   before(async () => {
     db = await createAuditSchema('dash');
     await db.seed(representativeEvents(now).map(auditRecord));
+    await seedBrowserEvents(db.url, db.schema, representativeBrowserEvents(now));
   });
   after(async () => {
     await db?.drop();
   });
 
-  it('finds the Postgres queries of all three dashboards', () => {
-    expect(sqlQueries.length).to.be.greaterThanOrEqual(20);
+  it('finds the Postgres queries of all four dashboards', () => {
+    expect(sqlQueries.length).to.be.greaterThanOrEqual(30);
   });
 
   for (const variables of [
