@@ -19,6 +19,7 @@ describe('browser module in headless Chromium (demo web pages)', function () {
   let profile: string;
   let rows: Row[];
   let hospitalDevices: number;
+  const apiCalls: Array<{ path: string; traceparent?: string }> = [];
 
   /** Clicks a nav link and waits for the view the route change renders. */
   async function go(page: Page, link: string, ready: string): Promise<void> {
@@ -39,6 +40,9 @@ describe('browser module in headless Chromium (demo web pages)', function () {
         '--disable-component-update', '--disable-sync'],
     });
     const page = context.pages()[0] ?? await context.newPage();
+    page.on('request', (req) => {
+      if (new URL(req.url()).pathname.startsWith('/api/')) apiCalls.push({ path: new URL(req.url()).pathname + new URL(req.url()).search, traceparent: req.headers().traceparent });
+    });
     // Before signing in: this page view belongs to nobody.
     await page.goto(`${app.url}/login`);
     await page.goto(`${app.url}/login`);
@@ -95,6 +99,17 @@ describe('browser module in headless Chromium (demo web pages)', function () {
     expect(of('page_view').every((r) => /^[0-9a-f]{32}$/.test(String(r.trace_id)))).to.equal(true);
   });
 
+  it('links the page\'s API calls to its page view: same-origin fetch() carries a traceparent with the page view\'s trace id', () => {
+    const search = apiCalls.find((c) => c.path.includes('q=Hospital'))!;
+    expect(search.traceparent).to.match(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+    const devicesLoad = of('page_view').find((r) => r.name === 'load' && r.page === '/app/devices')!;
+    expect(search.traceparent!.split('-')[1]).to.equal(devicesLoad.trace_id);
+    const priceChange = apiCalls.find((c) => c.path.endsWith('/price'))!;
+    const lastPrices = of('page_view').filter((r) => r.page === '/app/prices').pop()!;
+    expect(priceChange.traceparent!.split('-')[1]).to.equal(lastPrices.trace_id);
+    expect(apiCalls.filter((c) => c.path.startsWith('/api/auth/login')).every((c) => /^00-/.test(c.traceparent ?? ''))).to.equal(true);
+  });
+
   it('stores TTFB, FCP and LCP of each document load, in a plausible order, and the time to first interaction', () => {
     const loads = of('page_view').filter((r) => r.name === 'load');
     for (const load of loads.slice(1)) {
@@ -138,6 +153,20 @@ describe('browser module in headless Chromium (demo web pages)', function () {
     const devicesLoad = of('page_view').find((r) => r.name === 'load' && r.page === '/app/devices')!;
     expect(of('scroll').find((r) => r.page_view_id === devicesLoad.page_view_id)?.value).to.equal(100);
     expect(of('scroll').every((r) => [0, 25, 50, 75, 100].includes(r.value as number))).to.equal(true);
+  });
+
+  it('sends nothing when the browser sends Global Privacy Control', async () => {
+    const page = await context.newPage();
+    await page.addInitScript('Object.defineProperty(Navigator.prototype, "globalPrivacyControl", { get: () => true })');
+    const sent: string[] = [];
+    page.on('request', (req) => void (new URL(req.url()).pathname === '/cvd-activity/browser' && sent.push(req.method())));
+    await page.goto(`${app.url}/app/devices`);
+    await page.waitForSelector('#devices li');
+    await page.click('#export');
+    expect(await page.evaluate('window.cvdActivity.active')).to.equal(false);
+    await page.goto('about:blank');
+    await page.close();
+    expect(sent).to.deep.equal([]);
   });
 
   it('stores browser, OS and device class from the request, and the user the server knows, never one the browser says', () => {
