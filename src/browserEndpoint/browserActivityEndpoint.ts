@@ -98,7 +98,7 @@ function parseBatch(text: string): WireBatch {
   return body;
 }
 
-function reply(res: ServerResponse, status: number, body?: { error: string; message: string }, close = false): void {
+function reply(res: ServerResponse, status: number, body?: { error: string; message: string }, close = false, retryLater = false): void {
   if (res.headersSent) return;
   const text = body ? JSON.stringify(body) : '';
   res.writeHead(status, {
@@ -107,6 +107,7 @@ function reply(res: ServerResponse, status: number, body?: { error: string; mess
     'cache-control': 'no-store',
     // After refusing a body we did not read to its end, the connection cannot carry another request.
     ...(close ? { connection: 'close' } : {}),
+    ...(retryLater ? { 'retry-after': '60' } : {}),
   });
   res.end(text);
 }
@@ -159,15 +160,17 @@ export function browserActivityEndpoint(options: BrowserEndpointOptions = {}): B
       clientAddress: address,
       environment: clientEnvironment(ctx?.userAgent ?? req.headers['user-agent']),
     }, received);
+    // The database is behind: say so (503) rather than take events that would be dropped.
+    if (!writer.enqueue(rows)) throw new Refusal(503, 'BUSY', 'browser events are not being taken now; try later');
+    counters.accepted += rows.length;
     reply(res, 204);
-    counters.accepted += writer.enqueue(rows);
   }
 
   const endpoint = ((req, res) => {
     handle(req, res).catch((err: unknown) => {
       if (err instanceof Refusal) {
         counters.rejected[err.code] = (counters.rejected[err.code] ?? 0) + 1;
-        return reply(res, err.status, { error: err.code, message: err.message }, err.status === 413);
+        return reply(res, err.status, { error: err.code, message: err.message }, err.status === 413, err.status === 429 || err.status === 503);
       }
       reportOnce(`browser-endpoint:${(err as Error)?.message}`, 'browser activity endpoint failed', err);
       reply(res, 503, { error: 'UNAVAILABLE', message: 'browser events could not be taken' });

@@ -53,7 +53,7 @@ export interface BrowserEventWriterOptions {
 /** Counters for health checks and tests. */
 export interface BrowserWriterStats {
   written: number;
-  /** Dropped because the queue was full. */
+  /** Refused because the queue was full (the endpoint answered 503). */
   droppedQueueFull: number;
   /** Dropped because their INSERT failed. */
   droppedWriteFailed: number;
@@ -83,16 +83,16 @@ export class BrowserEventWriter {
     this.maintenance = setInterval(() => void this.maintain(), MAINTENANCE_EVERY_MS).unref();
   }
 
-  /** Queues rows; returns how many were accepted (the rest did not fit). Never throws. */
-  enqueue(rows: readonly BrowserEventRow[]): number {
-    if (this.closed) return 0;
-    const room = Math.max(0, (this.options.maxQueuedRows ?? 20_000) - this.queue.length);
-    const taken = rows.length <= room ? rows : rows.slice(0, room);
-    this.stats.droppedQueueFull += rows.length - taken.length;
-    for (const row of taken) this.queue.push(row);
+  /** Queues all of `rows`, or none when they do not fit (the database is behind): returns whether they were taken. Never throws. */
+  enqueue(rows: readonly BrowserEventRow[]): boolean {
+    if (this.closed || this.queue.length + rows.length > (this.options.maxQueuedRows ?? 20_000)) {
+      this.stats.droppedQueueFull += rows.length;
+      return false;
+    }
+    for (const row of rows) this.queue.push(row);
     if (this.queue.length >= (this.options.batchSize ?? 1000)) void this.flush();
     else this.timer ??= setTimeout(() => void this.flush(), this.options.flushIntervalMs ?? 250).unref();
-    return taken.length;
+    return true;
   }
 
   /** Writes everything queued so far; resolves when it is stored (or dropped after a failure). */
