@@ -52,9 +52,13 @@ describe('browser module in headless Chromium (demo web pages)', function () {
     await page.waitForSelector('#devices li');
     await page.evaluate('scrollTo(0, document.documentElement.scrollHeight)'); // code run in the page (no DOM types here)
     await page.waitForTimeout(100); // one frame for the scroll depth measurement
+    // Something pasted by mistake: a card number and an e-mail address, found nowhere, then refined.
+    await page.fill('input[name=q]', 'Card 4111111111111111 bob@example.com');
+    await page.press('input[name=q]', 'Enter');
+    await page.waitForFunction(`document.getElementById('count')?.textContent === '0 devices'`);
     await page.fill('input[name=q]', 'Hospital');
     await page.press('input[name=q]', 'Enter');
-    await page.waitForFunction(`document.getElementById('count')?.textContent !== ''`);
+    await page.waitForFunction(`document.getElementById('count')?.textContent !== '0 devices'`);
     hospitalDevices = (await page.locator('#devices li').count());
     await page.click('#devices li:nth-child(2) a');
     await page.waitForSelector('h2');
@@ -131,11 +135,15 @@ describe('browser module in headless Chromium (demo web pages)', function () {
     expect(new Date(recovery!.occurred_at as string).getTime()).to.be.at.least(new Date(error!.occurred_at as string).getTime());
   });
 
-  it('stores the search with its results count, redacted query and the click-through position', () => {
-    const [search] = of('search');
+  it('stores searches with results count, redacted query (never a secret), refinement and the click-through position', () => {
+    const [pasted, search] = of('search');
+    expect(pasted).to.include({ name: 'devices', value: 0 });
+    expect(pasted!.details).to.deep.equal({ q: 'card [number] [email]', len: 37 });
+    expect(JSON.stringify(rows)).to.not.match(/4111|example\.com/);
     expect(search).to.include({ name: 'devices', value: hospitalDevices, page: '/app/devices' });
     expect(hospitalDevices).to.be.greaterThan(1);
     expect(search!.details).to.deep.equal({ q: 'hospital', len: 8 });
+    expect(of('search_refine').map((r) => r.name)).to.deep.equal(['devices']);
     expect(of('search_click').map((r) => [r.name, r.value])).to.deep.equal([['devices', 2]]);
   });
 
