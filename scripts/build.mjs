@@ -18,7 +18,7 @@ function copyAssets(dir) {
   for (const name of readdirSync(dir)) {
     const path = join(dir, name);
     if (statSync(path).isDirectory()) copyAssets(path);
-    else if (/\.(sql|json)$/.test(name)) cpSync(path, join(dist, relative(join(root, 'src'), path)));
+    else if (/\.(sql|json)$/.test(name) && name !== 'tsconfig.json') cpSync(path, join(dist, relative(join(root, 'src'), path)));
   }
 }
 copyAssets(join(root, 'src'));

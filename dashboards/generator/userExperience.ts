@@ -5,6 +5,7 @@
  * Users are the server's (setUser()), so "distinct users" is exact.
  */
 import { Dashboard, FILTERABLE, TABLE_OPTIONS, sql, traceLinkOverride } from './grafana';
+import type { PanelSpec } from './grafana';
 
 /** The browser events as dashboards read them (the default schema). */
 export const BROWSER_EVENTS = 'cvd_activity.browser_events';
@@ -23,13 +24,21 @@ WHERE type = 'page_view' AND ${IN_RANGE}
 GROUP BY 1 ORDER BY users DESC LIMIT 10`;
 }
 
+/** A table panel with filterable columns. */
+function table(d: Dashboard, spec: Omit<PanelSpec, 'type'>): void {
+  d.panel({ ...spec, type: 'table', fieldConfig: { custom: FILTERABLE }, options: TABLE_OPTIONS });
+}
+
+/** `numerator` events per `denominator` event (both event types), or null when there is none. */
+const rate = (numerator: string, denominator: string, alias: string): string =>
+  `round(count(*) FILTER (WHERE ${numerator})::numeric / nullif(count(*) FILTER (WHERE ${denominator}), 0), 3) AS ${alias}`;
+
 const BARS = { orientation: 'horizontal', displayMode: 'basic', showUnfilled: true, reduceOptions: { calcs: ['lastNotNull'], fields: '', values: true } };
 
 function loadPanels(d: Dashboard): void {
   d.row('Page load');
-  d.panel({
+  table(d, {
     title: 'Web vitals p75 per page',
-    type: 'table',
     w: 16,
     description: 'The 75th percentile of LCP, INP, CLS, FCP, TTFB and time to first interaction per page (route template when the app names one): Google\'s "good" is LCP ≤ 2500 ms, INP ≤ 200 ms, CLS ≤ 0.1.',
     targets: [sql(`
@@ -39,8 +48,6 @@ SELECT ${PAGE} AS page, count(DISTINCT page_view_id) AS page_views,
 FROM ${BROWSER_EVENTS}
 WHERE type = 'vital' AND ${IN_RANGE}
 GROUP BY 1 ORDER BY lcp_ms DESC NULLS LAST LIMIT 100`)],
-    fieldConfig: { custom: FILTERABLE },
-    options: TABLE_OPTIONS,
   });
   d.panel({
     title: 'Slowest pages (LCP p75)',
@@ -72,25 +79,21 @@ FROM ${BROWSER_EVENTS} WHERE type = 'page_view' AND ${IN_RANGE} GROUP BY 1, 2
 ORDER BY 1`, 'time_series')],
     fieldConfig: { custom: { drawStyle: 'bars', fillOpacity: 60 } },
   });
-  d.panel({
+  table(d, {
     title: 'Feature adoption (distinct users per feature per week)',
-    type: 'table',
     description: 'How many different users used each marked feature (data-activity="…") per week, and how often: adoption, not just clicks.',
     targets: [sql(`
 SELECT date_trunc('week', received_at) AS week, name AS feature, count(DISTINCT user_id) AS users, count(*) AS uses
 FROM ${BROWSER_EVENTS}
 WHERE type = 'click' AND ${IN_RANGE}
 GROUP BY 1, 2 ORDER BY 1 DESC, users DESC LIMIT 200`)],
-    fieldConfig: { custom: FILTERABLE },
-    options: TABLE_OPTIONS,
   });
 }
 
 function formAndSearchPanels(d: Dashboard): void {
   d.row('Forms and search');
-  d.panel({
+  table(d, {
     title: 'Form completion rate',
-    type: 'table',
     w: 8,
     description: 'Per marked form: how often it was started, submitted, abandoned, refused by validation, and the share of starts that ended in a submit.',
     targets: [sql(`
@@ -98,16 +101,13 @@ SELECT name AS form, count(*) FILTER (WHERE type = 'form_start') AS started,
        count(*) FILTER (WHERE type = 'form_submit') AS submitted,
        count(*) FILTER (WHERE type = 'form_abandon') AS abandoned,
        count(*) FILTER (WHERE type = 'form_invalid') AS validation_errors,
-       round(count(*) FILTER (WHERE type = 'form_submit')::numeric / nullif(count(*) FILTER (WHERE type = 'form_start'), 0), 3) AS completion_rate
+       ${rate("type = 'form_submit'", "type = 'form_start'", 'completion_rate')}
 FROM ${BROWSER_EVENTS}
 WHERE type IN ('form_start', 'form_submit', 'form_abandon', 'form_invalid') AND ${IN_RANGE}
 GROUP BY 1 ORDER BY started DESC`)],
-    fieldConfig: { custom: FILTERABLE },
-    options: TABLE_OPTIONS,
   });
-  d.panel({
+  table(d, {
     title: 'Top abandoning fields',
-    type: 'table',
     w: 8,
     description: 'The field users touched last before leaving a form unsent, and the fields that fail validation most: where forms lose people.',
     targets: [sql(`
@@ -117,25 +117,20 @@ SELECT name AS form, details->>'field' AS field,
 FROM ${BROWSER_EVENTS}
 WHERE type IN ('form_abandon', 'form_invalid') AND details ? 'field' AND ${IN_RANGE}
 GROUP BY 1, 2 ORDER BY abandons DESC, validation_errors DESC LIMIT 20`)],
-    fieldConfig: { custom: FILTERABLE },
-    options: TABLE_OPTIONS,
   });
-  d.panel({
+  table(d, {
     title: 'Search effectiveness',
-    type: 'table',
     w: 8,
     description: 'Per search box: searches, the share that found nothing, and the share ending in a result click (click-through), a refined query, or nothing.',
     targets: [sql(`
 SELECT name AS search_box, count(*) FILTER (WHERE type = 'search') AS searches,
-       round(count(*) FILTER (WHERE type = 'search' AND value = 0)::numeric / nullif(count(*) FILTER (WHERE type = 'search'), 0), 3) AS zero_result_share,
-       round(count(*) FILTER (WHERE type = 'search_click')::numeric / nullif(count(*) FILTER (WHERE type = 'search'), 0), 3) AS click_through_rate,
-       round(count(*) FILTER (WHERE type = 'search_refine')::numeric / nullif(count(*) FILTER (WHERE type = 'search'), 0), 3) AS refine_rate,
-       round(count(*) FILTER (WHERE type = 'search_abandon')::numeric / nullif(count(*) FILTER (WHERE type = 'search'), 0), 3) AS abandon_rate
+       ${rate("type = 'search' AND value = 0", "type = 'search'", 'zero_result_share')},
+       ${rate("type = 'search_click'", "type = 'search'", 'click_through_rate')},
+       ${rate("type = 'search_refine'", "type = 'search'", 'refine_rate')},
+       ${rate("type = 'search_abandon'", "type = 'search'", 'abandon_rate')}
 FROM ${BROWSER_EVENTS}
 WHERE type IN ('search', 'search_click', 'search_refine', 'search_abandon') AND ${IN_RANGE}
 GROUP BY 1 ORDER BY searches DESC`)],
-    fieldConfig: { custom: FILTERABLE },
-    options: TABLE_OPTIONS,
   });
 }
 
@@ -154,9 +149,8 @@ FROM ${BROWSER_EVENTS}
 WHERE type IN ('error', 'recovery') AND ${IN_RANGE}`)],
     options: { reduceOptions: { calcs: ['lastNotNull'], fields: '', values: false }, colorMode: 'value', graphMode: 'none' },
   });
-  d.panel({
+  table(d, {
     title: 'Errors users met',
-    type: 'table',
     w: 18,
     description: 'Uncaught errors, unhandled rejections and failed API calls by page and message: how often, for how many users, and the trace of the latest page view (the page\'s API calls are in it).',
     targets: [sql(`
@@ -166,8 +160,6 @@ SELECT ${PAGE} AS page, name AS kind, details->>'message' AS message, count(*) A
 FROM ${BROWSER_EVENTS}
 WHERE type = 'error' AND ${IN_RANGE}
 GROUP BY 1, 2, 3 ORDER BY errors DESC LIMIT 100`)],
-    fieldConfig: { custom: FILTERABLE },
-    options: TABLE_OPTIONS,
     overrides: [traceLinkOverride()],
   });
 }
@@ -184,9 +176,8 @@ function audiencePanels(d: Dashboard): void {
       options: BARS,
     });
   }
-  d.panel({
+  table(d, {
     title: 'Scroll depth per page',
-    type: 'table',
     w: 6,
     description: 'How far down each page users read: page views measured, and the share reaching half and the end of the page.',
     targets: [sql(`
@@ -195,8 +186,6 @@ SELECT ${PAGE} AS page, count(*) AS page_views,
 FROM ${BROWSER_EVENTS}
 WHERE type = 'scroll' AND ${IN_RANGE}
 GROUP BY 1 ORDER BY page_views DESC LIMIT 50`)],
-    fieldConfig: { custom: FILTERABLE },
-    options: TABLE_OPTIONS,
   });
 }
 

@@ -6,7 +6,7 @@
  */
 import { PageView } from './PageView.js';
 import type { QueuedEvent } from './PageView.js';
-import type { BrowserActivityOptions, WireEvent } from './types.js';
+import type { BrowserActivityOptions, WireBatch, WireEvent } from './types.js';
 
 /** A part that collects one kind of event. */
 export type Collector = (tracker: Tracker) => void;
@@ -110,10 +110,10 @@ export class Tracker {
   }
 
   /** Takes the queued events in batches the server accepts (events per page, per batch, pages per batch). */
-  private batches(): Array<{ v: 1; pages: unknown[] }> {
+  private batches(): WireBatch[] {
     const now = performance.now();
-    const out: Array<{ v: 1; pages: unknown[] }> = [];
-    let current: { v: 1; pages: unknown[] } = { v: 1, pages: [] };
+    const out: WireBatch[] = [];
+    let current: WireBatch = { v: 1, pages: [] };
     let count = 0;
     for (const page of this.pages) {
       while (page.pending.length > 0) {
@@ -126,7 +126,7 @@ export class Tracker {
         count += take.length;
         current.pages.push({
           id: page.id, tid: page.traceId, path: page.path, ...(page.route ? { route: page.route } : {}),
-          events: take.map(({ at, ...e }) => ({ ...e, ago: Math.max(0, Math.round(now - at)) })),
+          events: take.map(({ at, ...e }): WireEvent => ({ ...e, ago: Math.max(0, Math.round(now - at)) })),
         });
       }
     }

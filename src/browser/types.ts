@@ -36,7 +36,7 @@ export interface BrowserActivity {
   stop(): void;
 }
 
-/** One event as sent (wire format version 1; the server's schema is src/browserEndpoint/wireSchema.ts). */
+/** One event as sent (wire format version 1; the server checks it against src/browserEndpoint/wireSchema.ts). */
 export interface WireEvent {
   t: string;
   /** Milliseconds before the batch was sent. */
@@ -47,4 +47,21 @@ export interface WireEvent {
   len?: number;
   f?: string;
   m?: string;
+}
+
+/** One page view with its events, as sent. */
+export interface WirePage {
+  /** 16 hex digits. */
+  id: string;
+  /** The page view's W3C trace id (32 hex digits). */
+  tid?: string;
+  path: string;
+  route?: string;
+  events: WireEvent[];
+}
+
+/** A batch (wire format version 1). */
+export interface WireBatch {
+  v: 1;
+  pages: WirePage[];
 }

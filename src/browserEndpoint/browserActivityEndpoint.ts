@@ -19,8 +19,8 @@ import { BrowserEventWriter } from '../store/BrowserEventWriter';
 import type { BrowserWriterStats } from '../store/BrowserEventWriter';
 import { RateLimiter } from './RateLimiter';
 import type { RateLimiterOptions } from './RateLimiter';
+import type { WireBatch } from '../browser/types';
 import { toRows } from './toRows';
-import type { WireBatch } from './toRows';
 import { clientEnvironment } from './userAgent';
 import { LIMITS, WIRE_SCHEMA } from './wireSchema';
 

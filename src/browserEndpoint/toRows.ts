@@ -4,35 +4,9 @@
  * address under the trustProxy rules, the User-Agent header); the browser
  * supplies only what happened on its page.
  */
+import type { WireBatch, WireEvent } from '../browser/types';
 import type { BrowserEventRow } from '../store/BrowserEventWriter';
 import type { ClientEnvironment } from './userAgent';
-
-/** One event as the wire schema admits it. */
-export interface WireEvent {
-  t: string;
-  ago: number;
-  n?: string;
-  v?: number;
-  q?: string;
-  len?: number;
-  f?: string;
-  m?: string;
-}
-
-/** One page view with its events. */
-export interface WirePage {
-  id: string;
-  tid?: string;
-  path: string;
-  route?: string;
-  events: WireEvent[];
-}
-
-/** A batch (wire format version 1). */
-export interface WireBatch {
-  v: 1;
-  pages: WirePage[];
-}
 
 /** What the server knows about the sender. */
 export interface Sender {
