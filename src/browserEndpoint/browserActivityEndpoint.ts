@@ -13,6 +13,7 @@ import type { ErrorObject } from 'ajv';
 import { currentRequestContext } from '../audit/context';
 import { pgEnvironmentConfigured } from '../config/database';
 import { loadConfig } from '../config/loadConfig';
+import type { CvdActivityConfig, TrustProxy } from '../config/types';
 import { ClientAddress } from '../instrumentation/ClientAddress';
 import { reportOnce } from '../instrumentation/reportOnce';
 import { BrowserEventWriter } from '../store/BrowserEventWriter';
@@ -36,6 +37,8 @@ export interface BrowserEndpointOptions {
   rateLimit?: RateLimiterOptions;
   /** Days browser events are kept (default 90). */
   retentionDays?: number;
+  /** Which proxies may name the client when cvd-activity's request context has no address (default: the configured trustProxy). */
+  trustProxy?: TrustProxy;
 }
 
 /** Counters of one endpoint. */
@@ -72,8 +75,12 @@ function describe(error: ErrorObject | undefined): string {
 async function readBody(req: IncomingMessage, max: number): Promise<string> {
   // Body parsers mounted before us (express.json / express.text) leave it parsed.
   const parsed = (req as { body?: unknown }).body;
-  if (typeof parsed === 'string') return parsed;
-  if (parsed !== undefined && parsed !== null && typeof parsed === 'object' && !Buffer.isBuffer(parsed)) return JSON.stringify(parsed);
+  const text = typeof parsed === 'string' ? parsed
+    : parsed !== undefined && parsed !== null && typeof parsed === 'object' && !Buffer.isBuffer(parsed) ? JSON.stringify(parsed) : undefined;
+  if (text !== undefined) {
+    if (Buffer.byteLength(text) > max) throw new Refusal(413, 'BODY_TOO_LARGE', `body over ${max} bytes`);
+    return text;
+  }
   if (Number(req.headers['content-length'] ?? 0) > max) throw new Refusal(413, 'BODY_TOO_LARGE', `body over ${max} bytes`);
   const chunks: Buffer[] = [];
   let size = 0;
@@ -112,12 +119,12 @@ function reply(res: ServerResponse, status: number, body?: { error: string; mess
   res.end(text);
 }
 
-function createWriter(options: BrowserEndpointOptions): BrowserEventWriter | null {
+function createWriter(options: BrowserEndpointOptions, config: CvdActivityConfig | null): BrowserEventWriter {
   const onError = (err: Error): void => reportOnce(`browser-writer:${err.message}`, 'browser events not stored', err);
   if (options.databaseUrl !== undefined) {
     return new BrowserEventWriter({ connectionString: options.databaseUrl, schema: options.schema, retentionDays: options.retentionDays, onError });
   }
-  const config = loadConfig();
+  if (!config) throw new Error('the cvd-activity configuration is invalid and no databaseUrl was given');
   if (config.database.url === null && !pgEnvironmentConfigured()) {
     throw new Error('no database is configured (CVD_ACTIVITY_DATABASE_URL, DATABASE_URL or PG*)');
   }
@@ -130,18 +137,27 @@ function createWriter(options: BrowserEndpointOptions): BrowserEventWriter | nul
   });
 }
 
+/** The cvd-activity configuration, or null (reported once) when it is invalid. */
+function configuration(): CvdActivityConfig | null {
+  try {
+    return loadConfig();
+  } catch (err) {
+    reportOnce('browser-endpoint-config', 'the browser activity endpoint cannot read the configuration', err);
+    return null;
+  }
+}
+
 /** Builds the endpoint. Never throws: a configuration it cannot use makes it answer 503 and report once through diag. */
 export function browserActivityEndpoint(options: BrowserEndpointOptions = {}): BrowserEndpoint {
   const maxBody = options.maxBodyBytes ?? 64 * 1024;
   const limiter = new RateLimiter(options.rateLimit);
+  const config = configuration();
+  const clientAddress = new ClientAddress(options.trustProxy ?? config?.trustProxy ?? false);
   let writer: BrowserEventWriter | null = null;
-  let clientAddress: ClientAddress;
   try {
-    writer = createWriter(options);
-    clientAddress = new ClientAddress(options.databaseUrl === undefined ? loadConfig().trustProxy : false);
+    writer = createWriter(options, config);
   } catch (err) {
-    reportOnce('browser-endpoint-config', 'the browser activity endpoint cannot start; it answers 503', err);
-    clientAddress = new ClientAddress(false);
+    reportOnce('browser-endpoint-writer', 'the browser activity endpoint cannot store anything; it answers 503', err);
   }
   const counters = { accepted: 0, rejected: {} as Record<string, number> };
 
