@@ -177,6 +177,23 @@ describe('browser module in headless Chromium (demo web pages)', function () {
     expect(sent).to.deep.equal([]);
   });
 
+  it('sends nothing from a tab sampled out (data-sample-rate="0"), and keeps that decision for the tab', async () => {
+    const page = await context.newPage();
+    // A page of the app's origin with the script sampled at 0 (served by the browser driver, not the demo).
+    await page.route('**/sampled-page', (route) => route.fulfill({
+      contentType: 'text/html',
+      body: '<!doctype html><html><head><script src="/cvd-activity/browser.js" data-sample-rate="0"></script></head><body><button data-activity="x">x</button></body></html>',
+    }));
+    const sent: string[] = [];
+    page.on('request', (req) => void (new URL(req.url()).pathname === '/cvd-activity/browser' && sent.push(req.method())));
+    await page.goto(`${app.url}/sampled-page`);
+    await page.click('button');
+    expect(await page.evaluate('[window.cvdActivity.active, sessionStorage.getItem("cvd-activity.sampled")]')).to.deep.equal([false, '0']);
+    await page.goto('about:blank');
+    await page.close();
+    expect(sent).to.deep.equal([]);
+  });
+
   it('stores browser, OS and device class from the request, and the user the server knows, never one the browser says', () => {
     expect([...new Set(rows.map((r) => `${r.browser}|${r.os}|${r.device}`))]).to.deep.equal(['Chrome 156|Linux|desktop']);
     const firstLogin = of('page_view')[0]!.page_view_id;
