@@ -18,7 +18,7 @@ function copyAssets(dir) {
   for (const name of readdirSync(dir)) {
     const path = join(dir, name);
     if (statSync(path).isDirectory()) copyAssets(path);
-    else if (/\.(sql|json)$/.test(name)) cpSync(path, join(dist, relative(join(root, 'src'), path)));
+    else if (/\.(sql|json)$/.test(name) && name !== 'tsconfig.json') cpSync(path, join(dist, relative(join(root, 'src'), path)));
   }
 }
 copyAssets(join(root, 'src'));
@@ -31,6 +31,24 @@ writeFileSync(
   join(dist, 'index.mjs'),
   `import cjs from './index.js';\nexport const { ${names.join(', ')} } = cjs;\nexport default cjs;\n`,
 );
+
+// The browser module (src/browser, DOM types, ESM): typed ESM for bundlers as
+// `cvd-activity/browser`, and one minified script for pages without a bundler
+// (web-vitals inside), served by the app: `cvd-activity/browser/script`.
+execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'src/browser')], { stdio: 'inherit' });
+writeFileSync(join(dist, 'browser/package.json'), JSON.stringify({ type: 'module', sideEffects: ['./script.js'] }, null, 2) + '\n');
+const esbuild = await import('esbuild');
+await esbuild.build({
+  entryPoints: [join(root, 'src/browser/script.ts')],
+  outfile: join(dist, 'browser/cvd-activity-browser.js'),
+  bundle: true,
+  minify: true,
+  format: 'iife',
+  target: ['es2020'],
+  legalComments: 'eof',
+  sourcemap: 'linked',
+  logLevel: 'warning',
+});
 
 // The CLI runs directly from a clone (npx cvd-activity …), not only after npm links it.
 chmodSync(join(dist, 'cli/main.js'), 0o755);

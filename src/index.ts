@@ -33,3 +33,5 @@ export type { ConfigProblem } from './config/ConfigError';
 /** Retention and erasure of the audit trail (docs/audit-trail.md, "Retention", "Personal data and erasure"). */
 export { dropPartitionsBefore, erasePersonalData } from './store/retention';
 export type { RetentionOptions, RetentionResult, ErasureOptions } from './store/retention';
+export { browserActivityEndpoint } from './browserEndpoint/browserActivityEndpoint';
+export type { BrowserEndpoint, BrowserEndpointOptions, BrowserEndpointStats } from './browserEndpoint/browserActivityEndpoint';

@@ -2,6 +2,7 @@
 import { apiActivityDashboard } from './apiActivity';
 import { auditTrailDashboard } from './auditTrail';
 import { securityDashboard } from './security';
+import { userExperienceDashboard } from './userExperience';
 
 /** The page that holds the tables, relative to the repository root. */
 export const PANEL_TABLES_DOC = 'docs/dashboards.md';
@@ -18,7 +19,7 @@ interface PanelJson {
 /** Markdown: one table per dashboard, one row per panel. */
 export function panelTables(): string {
   const parts: string[] = [];
-  for (const d of [apiActivityDashboard(), auditTrailDashboard(), securityDashboard()]) {
+  for (const d of [apiActivityDashboard(), auditTrailDashboard(), securityDashboard(), userExperienceDashboard()]) {
     parts.push(`#### ${String(d.title).replace('cvd-activity · ', '')} (\`${String(d.uid)}\`)`, '', String(d.description), '', '| panel | answers |', '|---|---|');
     for (const p of d.panels as PanelJson[]) {
       if (p.type !== 'row') parts.push(`| ${p.title} | ${p.description.replace(/\|/g, '\\|')} |`);

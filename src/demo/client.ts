@@ -53,9 +53,9 @@ export class Client {
    */
   async send(
     actor: Actor, method: string, path: string,
-    opts: { json?: unknown; text?: string; contentType?: string; audit?: string; auditOnFailure?: string } = {},
+    opts: { json?: unknown; text?: string; contentType?: string; audit?: string; auditOnFailure?: string; headers?: Record<string, string> } = {},
   ): Promise<{ status: number; body: unknown }> {
-    const headers: Record<string, string> = { 'x-forwarded-for': actor.ip, 'user-agent': actor.userAgent };
+    const headers: Record<string, string> = { ...opts.headers, 'x-forwarded-for': actor.ip, 'user-agent': actor.userAgent };
     if (actor.token) headers.authorization = `Bearer ${actor.token}`;
     let payload: string | undefined;
     if (opts.json !== undefined) {

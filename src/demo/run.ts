@@ -44,6 +44,16 @@ export interface DemoTrail {
   stored(url: string | undefined, schema: string): Promise<StoredEvents>;
   verify(url: string | undefined, schema: string): Promise<{ ok: boolean; events: number; message: string }>;
   alerts(url: string | undefined, schema: string): Promise<Array<{ name: string; message: string }>>;
+  /** What the web UI's browsers reported (browser_events). */
+  browser(url: string | undefined, schema: string): Promise<StoredBrowserEvents>;
+}
+
+/** Browser events in the database after the run. */
+export interface StoredBrowserEvents {
+  total: number;
+  byType: Record<string, number>;
+  /** Distinct users (the server's) with browser events. */
+  users: string[];
 }
 
 /** What the database holds after the run. */
@@ -64,6 +74,7 @@ export interface DemoSummary {
   activity: ActivityStats | null;
   traces: { exporter: 'otlp' | 'none'; endpoint: string | null };
   audit: StoredEvents;
+  browser: StoredBrowserEvents;
   verification: { ok: boolean; events: number; message: string };
   alerts: Array<{ name: string; message: string }>;
   nextCommands: string[];
@@ -125,6 +136,7 @@ export async function runDemo(options: DemoOptions, trail: DemoTrail): Promise<D
     const activity = await server.stop();
     server = undefined;
     const audit = await trail.stored(url, options.schema);
+    const browser = await trail.browser(url, options.schema);
     const verification = await trail.verify(url, options.schema);
     const alerts = await trail.alerts(url, options.schema);
     return {
@@ -134,6 +146,7 @@ export async function runDemo(options: DemoOptions, trail: DemoTrail): Promise<D
       activity,
       traces: { exporter: endpoint ? 'otlp' : 'none', endpoint },
       audit,
+      browser,
       verification,
       alerts,
       nextCommands: nextCommands(options.schema),

@@ -11,7 +11,8 @@
  */
 import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { getActivityStats, setErrorCode, setRoute } from 'cvd-activity';
+import { browserActivityEndpoint, getActivityStats, setErrorCode, setRoute } from 'cvd-activity';
+import type { BrowserEndpoint } from 'cvd-activity';
 import { adminRoutes } from './api/admin';
 import { Auth } from './api/auth';
 import { catalogRoutes } from './api/catalog';
@@ -23,6 +24,7 @@ import { orderRoutes } from './api/orders';
 import { planogramRoutes } from './api/planograms';
 import { HttpError, readBody, Router, send } from './api/router';
 import { STATIC_FILES } from './api/static';
+import { BROWSER_ENDPOINT_PATH, webPage } from './web/pages';
 
 /** Builds the demo API (not listening yet) over a fresh fleet made from `seed`. */
 export function createDemoServer(seed = 7): Server {
@@ -35,10 +37,18 @@ export function createDemoServer(seed = 7): Server {
     register(router, fleet, auth);
   }
 
-  return createServer(async (req, res) => {
+  // What the web pages' browser module reports, stored by cvd-activity (created at the first report).
+  let browserEndpoint: BrowserEndpoint | undefined;
+  const server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     try {
-      const file = req.method === 'GET' ? STATIC_FILES.get(url.pathname) : undefined;
+      if (url.pathname === BROWSER_ENDPOINT_PATH) {
+        setRoute(BROWSER_ENDPOINT_PATH);
+        auth.identify(req.headers); // after authentication, as the docs say: the user comes from the session, not the browser
+        browserEndpoint ??= browserActivityEndpoint();
+        return browserEndpoint(req, res);
+      }
+      const file = req.method === 'GET' ? (STATIC_FILES.get(url.pathname) ?? webPage(url.pathname)) : undefined;
       if (file) return send(res, { body: file.body, headers: { 'content-type': file.type, 'cache-control': 'max-age=3600' } });
       const route = router.match(req.method ?? 'GET', url.pathname);
       if (!route) {
@@ -58,6 +68,8 @@ export function createDemoServer(seed = 7): Server {
       send(res, { status: 500, json: { error: 'INTERNAL', message: 'unexpected error' } });
     }
   });
+  server.on('close', () => void browserEndpoint?.close());
+  return server;
 }
 
 function main(): void {

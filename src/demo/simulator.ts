@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type Actor, Client, type Tally } from './client';
 import { prng } from './api/fleet';
 import { operations } from './operations';
+import { browserSessions, type BrowserTally } from './browserSessions';
 
 /** Options of one simulation run. */
 export interface SimulationOptions {
@@ -34,12 +35,21 @@ export interface SimulationReport extends Tally {
   largeExport: { records: number; bytes: number };
   escalation: { user: string; from: string; to: string };
   bulkUpdate: { records: number };
+  /** Web UI sessions, sent as cvd-activity/browser sends them. */
+  browser: BrowserTally;
 }
 
 /** Addresses from the documentation ranges (RFC 5737), so the demo never names a real host. */
 export const ATTACKER_IP = '203.0.113.66';
 const UA_WEB = 'Mozilla/5.0 (X11; Linux x86_64) CVD-Ops/2.4';
 const UA_APP = 'CVD-Driver-App/5.1 (Android 14)';
+/** Browsers of the web UI's users (the endpoint reads browser, OS and device class from these). */
+const UA_BROWSERS = [
+  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/142.0.0.0 Safari/537.36',
+  'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_6) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.2 Safari/605.1.15',
+  'Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0',
+  'Mozilla/5.0 (iPhone; CPU iPhone OS 18_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.2 Mobile/15E148 Safari/604.1',
+];
 
 /** Runs the simulation until `durationMs` has passed and every incident has happened once. */
 export async function simulate(options: SimulationOptions): Promise<SimulationReport> {
@@ -75,6 +85,17 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     }),
   ];
 
+  // The web UI's users in their browsers: their own random source, so the API operations stay as they were.
+  const browserRand = prng((options.seed ?? 42) + 1);
+  const browsers = browserSessions(client, browserRand);
+  const webUsers = [people.alice, people.mona, people.victor];
+  let visit = 0;
+  lanes.push(repeat(2500, deadline, stopped, () => {
+    const who = webUsers[visit % webUsers.length]!;
+    const browser = { ...who, userAgent: UA_BROWSERS[visit++ % UA_BROWSERS.length]! };
+    return browsers.session(browser);
+  }));
+
   const ops = operations(client, people, rand);
   const incidents: Array<[number, string, () => Promise<unknown>]> = [
     [0.25, 'brute-force login burst', () => ops.bruteForce(ATTACKER_IP, 'admin', 12)],
@@ -104,7 +125,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
   await Promise.all(lanes);
   for (const person of Object.values(people)) await client.send(person, 'POST', '/api/auth/logout', { audit: 'LOGOUT' });
   options.onProgress?.({ elapsedMs: Date.now() - started, requests: client.tally.requests, phase: 'done' });
-  return { ...client.tally, durationMs: Date.now() - started, ...ops.incidents };
+  return { ...client.tally, durationMs: Date.now() - started, ...ops.incidents, browser: browsers.tally };
 }
 
 /** Calls `fn` every `everyMs` until `deadline` (ms since epoch) or `stopped()`; never sleeps past the deadline. */

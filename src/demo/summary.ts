@@ -43,6 +43,9 @@ export function formatSummary(s: DemoSummary): string {
   for (const [address, e] of byAddress) {
     row('failed logins', `${n(e.rows)} from ${address} for user ${[...e.users].join(', ') || '?'}, up to attempt ${e.highest} (the limit is ${e.max})`);
   }
+  const b = s.browser;
+  row('browser events stored', `${n(b.total)} from ${n(sim.browser.sessions)} web UI sessions of ${b.users.join(', ') || 'nobody'}`);
+  if (b.total > 0) row('  by type', counts(b.byType));
   row('large export', `${n(sim.largeExport.records)} records (${n(Math.round(sim.largeExport.bytes / 1024))} KB)`);
   row('chain verification', `${s.verification.ok ? 'OK' : 'FAILED'}: ${s.verification.message}`);
   const byRule = new Map<string, string[]>();

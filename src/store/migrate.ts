@@ -113,9 +113,13 @@ async function createPartitionsAround(client: ClientBase, schema: string, option
   for (let m = -(options.monthsBehind ?? 1); m <= (options.monthsAhead ?? 3); m++) {
     instants.push(new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + m, 1)).toISOString());
   }
-  const { rows } = await client.query<{ n: number }>(
-    `SELECT ${quoteIdent(schema)}.audit_ensure_partitions($1::timestamptz[]) AS n`, [instants]);
-  return rows[0]?.n ?? 0;
+  let created = 0;
+  for (const table of ['audit', 'browser']) {
+    const { rows } = await client.query<{ n: number }>(
+      `SELECT ${quoteIdent(schema)}.${table}_ensure_partitions($1::timestamptz[]) AS n`, [instants]);
+    created += rows[0]?.n ?? 0;
+  }
+  return created;
 }
 
 /**
@@ -147,7 +151,9 @@ async function grantRoles(client: ClientBase, schema: string, roles: AuditRoles)
     GRANT UPDATE (head_seq, head_hash, host, pid, updated_at) ON ${s}.audit_streams TO ${w};
     GRANT SELECT ON ${s}.audit_retention, ${s}.audit_trail, ${s}.schema_migrations TO ${w};
     GRANT EXECUTE ON FUNCTION ${s}.audit_ensure_partitions(timestamptz[]) TO ${w};
+    GRANT SELECT, INSERT ON ${s}.browser_events TO ${w};
+    GRANT EXECUTE ON FUNCTION ${s}.browser_ensure_partitions(timestamptz[]), ${s}.browser_apply_retention(timestamptz) TO ${w};
     GRANT SELECT ON ${s}.audit_log, ${s}.audit_personal, ${s}.audit_streams, ${s}.audit_retention,
-      ${s}.audit_trail, ${s}.schema_migrations, ${s}.audit_quarantine TO ${r};`);
+      ${s}.audit_trail, ${s}.schema_migrations, ${s}.audit_quarantine, ${s}.browser_events TO ${r};`);
   return true;
 }

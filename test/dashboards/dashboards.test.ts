@@ -24,10 +24,10 @@ describe('dashboards: files and provisioning', () => {
   const all = dashboards();
   const datasources = provisionedDatasources();
 
-  it('has the three dashboards, each parsing with a unique uid and unique panel ids', () => {
-    expect([...all.keys()]).to.deep.equal(['api-activity.json', 'audit-trail.json', 'security.json']);
+  it('has the four dashboards, each parsing with a unique uid and unique panel ids', () => {
+    expect([...all.keys()]).to.deep.equal(['api-activity.json', 'audit-trail.json', 'security.json', 'user-experience.json']);
     const uids = [...all.values()].map((d) => d.uid);
-    expect(new Set(uids).size).to.equal(3);
+    expect(new Set(uids).size).to.equal(4);
     for (const [file, d] of all) {
       expect(d.title, file).to.be.a('string').and.not.empty;
       const ids = d.panels.map((p: { id: number }) => p.id);

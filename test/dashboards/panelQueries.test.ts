@@ -9,6 +9,7 @@ import { expandGrafanaSql } from '../support/grafanaMacros';
 import { dashboards, queries } from './grafanaFiles';
 import type { PanelQuery } from './grafanaFiles';
 import { ALERT_RULES } from '../../src/alerts/rules';
+import { representativeBrowserEvents, seedBrowserEvents } from '../support/browserRows';
 
 const MIN = 60_000;
 
@@ -58,13 +59,14 @@ describe('dashboards: every SQL query against the migrated schema', function () 
     // An event Postgres refused for its content, kept in the quarantine (the quarantine alert's panel).
     await db.pool.query(`INSERT INTO "${db.schema}".audit_quarantine (event_id, stream_id, action, quarantined_at, error, event)
       VALUES ('refused-1', 'host_1_a', 'PRICE_CHANGE', $1, 'index row too large', '\\x7b7d')`, [new Date(now.getTime() - 2 * MIN)]);
+    await seedBrowserEvents(db.url, db.schema, representativeBrowserEvents(now));
   });
   after(async () => {
     await db?.drop();
   });
 
-  it('finds the Postgres queries of all three dashboards', () => {
-    expect(sqlQueries.length).to.be.greaterThanOrEqual(20);
+  it('finds the Postgres queries of all four dashboards', () => {
+    expect(sqlQueries.length).to.be.greaterThanOrEqual(30);
   });
 
   for (const variables of [

@@ -143,6 +143,20 @@ describe('cvd-activity demo (end to end)', function () {
       expect(summary.alerts.map((a) => a.name)).to.include.members(['failed-logins', 'bulk-operations', 'data-exports', 'permission-escalation']);
     });
 
+    it('stores the web UI\'s browser sessions under the server\'s users, with browser, OS and device', async () => {
+      const s = `"${db.schema}"`;
+      const sent = summary.simulator.browser;
+      expect(sent.sessions).to.be.greaterThan(0);
+      const stored = (await client.query(`SELECT count(*)::int AS n FROM ${s}.browser_events`)).rows[0].n;
+      expect(stored).to.equal(sent.events);
+      expect(summary.browser.total).to.equal(stored);
+      expect(summary.browser.users).to.deep.equal([...sent.users].sort());
+      expect(summary.browser.byType).to.include.keys('page_view', 'vital', 'search', 'form_start', 'scroll');
+      const browsers = (await client.query(`SELECT DISTINCT browser, os, device FROM ${s}.browser_events ORDER BY 1`)).rows;
+      expect(browsers.length).to.be.greaterThan(1);
+      expect(browsers.every((b) => b.browser && b.os && b.device)).to.equal(true);
+    });
+
     it('reports a verified chain and the server\'s own counters', () => {
       expect(summary.verification.ok, summary.verification.message).to.equal(true);
       expect(summary.verification.events).to.equal(summary.audit.total);

@@ -13,7 +13,7 @@ import type { Command } from 'commander';
 import pg from 'pg';
 import { evaluateAlerts } from '../../alerts/evaluate';
 import { DEMO_PG_PORT, DemoDatabaseError } from '../../demo/database';
-import { runDemo, type DemoTrail, type StoredEvents } from '../../demo/run';
+import { runDemo, type DemoTrail, type StoredBrowserEvents, type StoredEvents } from '../../demo/run';
 import { formatSummary } from '../../demo/summary';
 import { checkName, quoteIdent } from '../../store/identifiers';
 import { CliError, EXIT } from '../CliError';
@@ -81,11 +81,21 @@ async function stored(client: pg.Client, schema: string): Promise<StoredEvents> 
   return { total, byCategory, byAction, schemaInvalid, failedLogins };
 }
 
+/** What the web UI's browsers reported, by event type and user. */
+async function storedBrowser(client: pg.Client, schema: string): Promise<StoredBrowserEvents> {
+  const table = `${quoteIdent(schema)}.browser_events`;
+  const { rows } = await client.query<{ type: string; n: string }>(`SELECT type, count(*) AS n FROM ${table} GROUP BY 1`);
+  const users = await client.query<{ user_id: string }>(`SELECT DISTINCT user_id FROM ${table} WHERE user_id IS NOT NULL ORDER BY 1`);
+  const byType = Object.fromEntries(rows.map((r) => [r.type, Number(r.n)]));
+  return { total: rows.reduce((n, r) => n + Number(r.n), 0), byType, users: users.rows.map((r) => r.user_id) };
+}
+
 /** The store and alert operations of the demo, on fresh connections each (the database may be embedded and stopped in between). */
 export function demoTrail(): DemoTrail {
   return {
     migrate: (url, schema) => withClient(url, async (c) => void (await migrate(c, { schema }))),
     stored: (url, schema) => withClient(url, (c) => stored(c, schema)),
+    browser: (url, schema) => withClient(url, (c) => storedBrowser(c, schema)),
     verify: (url, schema) =>
       withClient(url, async (c) => {
         const result = await verifyChain(c, { schema });

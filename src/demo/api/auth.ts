@@ -14,6 +14,13 @@ const SALT = Buffer.from('cvd-demo-salt');
 // Low scrypt cost: the demo hashes on every login attempt, including a brute-force burst.
 const hash = (password: string): Buffer => scryptSync(password, SALT, 32, { N: 1024 });
 
+/** The session token of a request: its bearer token, else its `cvd_session` cookie. */
+function tokenOf(headers: Request['headers']): string | undefined {
+  const header = String(headers.authorization ?? '');
+  if (header.startsWith('Bearer ')) return header.slice(7);
+  return /(?:^|;\s*)cvd_session=([^;]+)/.exec(String(headers.cookie ?? ''))?.[1];
+}
+
 /** Sessions by bearer token, and password hashes by user id. */
 export class Auth {
   private readonly sessions = new Map<string, Session>();
@@ -23,16 +30,27 @@ export class Auth {
     for (const user of fleet.users.values()) this.hashes.set(user.id, hash(user.password));
   }
 
-  /** The user behind the request's bearer token; names them to cvd-activity. Throws 401 without one. */
-  authenticate(req: Request): User {
-    const header = String(req.headers.authorization ?? '');
-    const session = header.startsWith('Bearer ') ? this.sessions.get(header.slice(7)) : undefined;
+  /**
+   * The signed-in user of a request (bearer token from API clients, session
+   * cookie from the web pages), named to cvd-activity; undefined when nobody is.
+   * The web pages' browser-activity endpoint is mounted behind this.
+   */
+  identify(headers: Request['headers']): User | undefined {
+    const token = tokenOf(headers);
+    const session = token ? this.sessions.get(token) : undefined;
     const user = session && this.fleet.users.get(session.userId);
-    if (!session || !user) {
+    if (!session || !user) return undefined;
+    setUser({ id: user.username, roles: user.roles, sessionId: session.sessionId });
+    return user;
+  }
+
+  /** The user behind the request's bearer token or session cookie; names them to cvd-activity. Throws 401 without one. */
+  authenticate(req: Request): User {
+    const user = this.identify(req.headers);
+    if (!user) {
       setErrorCode('AUTH_REQUIRED');
       throw new HttpError(401, 'AUTH_REQUIRED', 'a valid bearer token is required');
     }
-    setUser({ id: user.username, roles: user.roles, sessionId: session.sessionId });
     return user;
   }
 
@@ -72,12 +90,14 @@ export class Auth {
       this.sessions.set(session.token, session);
       setUser({ id: user.username, roles: user.roles, sessionId: session.sessionId });
       audit.record('LOGIN', { resourceType: 'user', resourceId: user.id, details: { method: 'password' } });
-      return { json: { token: session.token, user: { id: user.id, username, roles: user.roles } } };
+      // The web pages use the cookie (sendBeacon cannot set an Authorization header); API clients the token.
+      const cookie = `cvd_session=${session.token}; HttpOnly; SameSite=Strict; Path=/`;
+      return { json: { token: session.token, user: { id: user.id, username, roles: user.roles } }, headers: { 'set-cookie': cookie } };
     });
     router.on('POST', '/api/auth/logout', (req) => {
       markActivity('logout');
       const user = this.authenticate(req);
-      this.sessions.delete(String(req.headers.authorization).slice(7));
+      this.sessions.delete(tokenOf(req.headers) ?? '');
       audit.record('LOGOUT', { resourceType: 'user', resourceId: user.id, details: { reason: 'user' } });
       return { status: 204, body: '', headers: {} };
     });

@@ -15,7 +15,10 @@ export function deviceRoutes(router: Router, fleet: Fleet, auth: Auth): void {
 
   router.on('GET', '/api/devices', auth.guard([], (req) => {
     const status = req.query.get('status');
-    const list = [...fleet.devices.values()].filter((d) => !status || d.status === status);
+    // `q`: the web UI's search box, over device name and location.
+    const q = req.query.get('q')?.trim().toLowerCase();
+    const list = [...fleet.devices.values()].filter((d) => (!status || d.status === status)
+      && (!q || `${d.name} ${locationName(d)}`.toLowerCase().includes(q)));
     return { json: { total: list.length, devices: list.slice(0, Number(req.query.get('limit') ?? 50)) } };
   }));
   router.on('GET', '/api/devices/:id', auth.guard([], (req) => ({ json: found(fleet.devices, req.params.id, 'device') })));

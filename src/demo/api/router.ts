@@ -19,7 +19,7 @@ export interface Request {
 
 /** What a handler returns: a status and a JSON value, or a ready-made body with headers. */
 export type Reply =
-  | { status?: number; json: unknown }
+  | { status?: number; json: unknown; headers?: Record<string, string> }
   | { status?: number; body: string | Buffer; headers: Record<string, string> };
 
 export type Handler = (req: Request) => Reply | Promise<Reply>;
@@ -88,7 +88,7 @@ export async function readBody(req: IncomingMessage): Promise<unknown> {
 export function send(res: ServerResponse, reply: Reply): void {
   if ('json' in reply) {
     const body = JSON.stringify(reply.json);
-    res.writeHead(reply.status ?? 200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+    res.writeHead(reply.status ?? 200, { ...reply.headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
     res.end(body);
   } else {
     res.writeHead(reply.status ?? 200, { ...reply.headers, 'content-length': Buffer.byteLength(reply.body) });
