@@ -2,7 +2,7 @@
  * `start()`: the one place that wires OpenTelemetry. Every SDK import lives
  * here or in instrumentation/, so moving to SDK 3.x is a contained change.
  */
-import { diag, DiagConsoleLogger, DiagLogLevel } from '@opentelemetry/api';
+import { diag, DiagLogLevel } from '@opentelemetry/api';
 import { OTLPMetricExporter as OTLPJsonMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { OTLPMetricExporter as OTLPProtobufMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { OTLPTraceExporter as OTLPJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
@@ -22,6 +22,7 @@ import { ClientAddress } from './instrumentation/ClientAddress';
 import { installExitHandlers } from './instrumentation/exitHandlers';
 import { EmitterContextManager } from './instrumentation/EmitterContextManager';
 import { createHttpInstrumentation } from './instrumentation/httpInstrumentation';
+import { StderrDiagLogger } from './instrumentation/StderrDiagLogger';
 import type { NoiseRule } from './instrumentation/NoiseRule';
 import { NoiseRules } from './instrumentation/NoiseRules';
 import { NoiseSampler } from './instrumentation/NoiseSampler';
@@ -75,10 +76,10 @@ function startFallbackAudit(options: CvdActivityOptions): ActivityHandle {
   }
 }
 
-/** diag to the console at the configured level (or off). */
+/** diag to stderr (never the app's stdout) at the configured level (or off). */
 function installDiagLogger(config: CvdActivityConfig): void {
   if (config.logLevel === 'none') diag.disable();
-  else diag.setLogger(new DiagConsoleLogger(), { logLevel: LEVELS[config.logLevel], suppressOverrideMessage: true });
+  else diag.setLogger(new StderrDiagLogger(), { logLevel: LEVELS[config.logLevel], suppressOverrideMessage: true });
 }
 
 /** One line on stderr: the app keeps running, uninstrumented or without the failed part. */
@@ -168,6 +169,17 @@ function trustsProxies(config: CvdActivityConfig): boolean {
   return typeof trust === 'number' ? trust > 0 : Array.isArray(trust) && trust.length > 0;
 }
 
+/** Runs `fn` with the environment variable `name` hidden, then puts it back. */
+function withoutEnv<T>(name: string, fn: () => T): T {
+  const saved = process.env[name];
+  delete process.env[name];
+  try {
+    return fn();
+  } finally {
+    if (saved !== undefined) process.env[name] = saved;
+  }
+}
+
 function startSdk(config: CvdActivityConfig, noiseRules: readonly NoiseRule[]): ActivityHandle {
   const redactor = new QueryRedactor(config.redaction.queryParams);
   const noise = new NoiseRules(config.noise, noiseRules);
@@ -182,10 +194,9 @@ function startSdk(config: CvdActivityConfig, noiseRules: readonly NoiseRule[]): 
   const processors: SpanProcessor[] = [activity, ...parts.spanProcessors, ...(exporter ? [exporter] : [])];
 
   installRequestPatches({ clientAddress: new ClientAddress(config.trustProxy), noise });
-  // NodeSDK's constructor installs a logger from OTEL_LOG_LEVEL and warns when it
-  // replaces one; startSync() puts ours back after start().
-  diag.disable();
-  const sdk = new NodeSDK({
+  // NodeSDK's constructor replaces the diag logger with a console one (stdout for
+  // info/debug) when OTEL_LOG_LEVEL is set; ours, installed from the same setting, stays.
+  const sdk = withoutEnv('OTEL_LOG_LEVEL', () => new NodeSDK({
     resource,
     autoDetectResources: false,
     contextManager: new EmitterContextManager(),
@@ -197,7 +208,7 @@ function startSdk(config: CvdActivityConfig, noiseRules: readonly NoiseRule[]): 
     // on instrumentation-http's per-request histogram). Ours is above.
     metricReaders: [],
     logRecordProcessors: [],
-  });
+  }));
   sdk.start();
   // instrumentation-http patches http/https when they are next require()d. An
   // app that loaded them before start() — every ESM app calling start() from
@@ -246,9 +257,6 @@ export function startSync(options: StartOptions = {}): ActivityHandle {
     // configured: audit events stay on disk) go to the no-op logger unseen.
     installDiagLogger(config);
     handle = config.disabled ? startAuditOnly(config, buildStartParts) : startSdk(config, noiseRules);
-    // Again after the SDK: NodeSDK installs its own logger from OTEL_LOG_LEVEL;
-    // ours (which also honours the file and start() options) replaces it silently.
-    installDiagLogger(config);
   } catch (err) {
     reportStartFailure(err, 'the app runs without activity tracking; audit events are kept in the spool folder until a valid configuration starts');
     handle = startFallbackAudit(configOptions);

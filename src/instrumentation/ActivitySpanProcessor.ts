@@ -23,12 +23,13 @@ function header(res: ServerResponse, name: string): string {
   return typeof value === 'string' ? value : Array.isArray(value) ? value.join(',') : value === undefined ? '' : String(value);
 }
 
-function activityType(state: RequestState, res: ServerResponse, method: string): ActivityType {
+function activityType(state: RequestState, res: ServerResponse, method: string, status: number): ActivityType {
   if (state.ctx.activityType !== null) return state.ctx.activityType;
   if (/^\s*attachment/i.test(header(res, 'content-disposition') || (state.contentDisposition ?? ''))) return 'file_download';
   const type = header(res, 'content-type') || (state.contentType ?? '');
   if (DOWNLOAD_TYPES.test(type)) return 'file_download';
-  if (method === 'GET' && type.startsWith('text/html')) return 'page_view';
+  // A framework's HTML 404/500 page answering an API call is not a page the user viewed.
+  if (method === 'GET' && status >= 200 && status < 300 && type.startsWith('text/html')) return 'page_view';
   return 'api_call';
 }
 
@@ -110,9 +111,12 @@ export class ActivitySpanProcessor implements SpanProcessor {
       const existing = span.attributes[ATTR.errorType];
       errorType = typeof existing === 'string' ? existing : 'Error';
     }
+    // The span ends on the response's 'close'; unfinished then, the client went
+    // away mid-response (a closed SSE stream, a cancelled download): not a success.
+    if (errorType === undefined && !res.writableFinished) errorType = 'aborted';
     if (errorType !== undefined) span.setAttribute(ATTR.errorType, errorType);
     span.setAttribute(ATTR.outcome, errorType === undefined ? 'success' : 'failure');
-    span.setAttribute(ATTR.activityType, activityType(state, res, method));
+    span.setAttribute(ATTR.activityType, activityType(state, res, method, status));
 
     const user = ctx.user;
     if (user !== null) {

@@ -101,6 +101,22 @@ describe('instrumentation: http spans of a CommonJS app under --require', functi
     expect((await spanFor('/logout')).attributes['activity.type']).to.equal('logout');
   });
 
+  it('counts only a successful HTML response as a page view', async () => {
+    await get('/api/html-404');
+    const span = await spanFor('/api/html-404');
+    expect(span.attributes).to.include({ 'activity.type': 'api_call', 'error.type': '404', 'activity.outcome': 'failure' });
+  });
+
+  it('reports a response the client aborted (a closed SSE stream) as a failure with error.type aborted', async () => {
+    const controller = new AbortController();
+    const res = await fetch(`${app.base}/api/events`, { signal: controller.signal });
+    const reader = res.body!.getReader();
+    await reader.read();
+    controller.abort();
+    const span = await spanFor('/api/events');
+    expect(span.attributes).to.include({ 'http.response.status_code': 200, 'error.type': 'aborted', 'activity.outcome': 'failure' });
+  });
+
   it('creates no span for health checks and static files, yet opens the request context for them', async () => {
     const dropped = ['/healthz', '/api/health', '/metrics', '/static/app.js', '/assets/x.css', '/favicon.ico', '/img/logo.PNG', '/sw-probe'];
     for (const path of dropped) {
