@@ -12,7 +12,7 @@ import type { Resource } from '@opentelemetry/resources';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { BatchSpanProcessor, ConsoleSpanExporter, ParentBasedSampler } from '@opentelemetry/sdk-trace-base';
-import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { ConfigError } from './config/ConfigError';
 import { fallbackConfig, loadConfig } from './config/loadConfig';
 import type { CvdActivityConfig, CvdActivityOptions, LogLevel } from './config/types';
@@ -20,6 +20,7 @@ import { ActivitySpanProcessor } from './instrumentation/ActivitySpanProcessor';
 import { observeActivityCounters } from './instrumentation/activityMetrics';
 import { ClientAddress } from './instrumentation/ClientAddress';
 import { installExitHandlers } from './instrumentation/exitHandlers';
+import { ExitSpanExporter, otlpSyncSender } from './instrumentation/ExitSpanExporter';
 import { EmitterContextManager } from './instrumentation/EmitterContextManager';
 import { createHttpInstrumentation } from './instrumentation/httpInstrumentation';
 import { StderrDiagLogger } from './instrumentation/StderrDiagLogger';
@@ -88,7 +89,13 @@ function reportStartFailure(err: unknown, consequence: string): void {
   process.stderr.write(`${message}; ${consequence}\n`.replace(/[\r\n]+(?=.)/g, ' '));
 }
 
-function exporterProcessor(config: CvdActivityConfig): SpanProcessor | null {
+/** The exporting processor, and its exporter's handle for sending what is left synchronously at exit. */
+interface ExportParts {
+  processor: SpanProcessor;
+  exit: ExitSpanExporter;
+}
+
+function exportParts(config: CvdActivityConfig): ExportParts | null {
   if (config.tracesExporter === 'none') return null;
   const exporter = config.tracesExporter === 'console'
     ? new ConsoleSpanExporter()
@@ -97,7 +104,18 @@ function exporterProcessor(config: CvdActivityConfig): SpanProcessor | null {
       // Protobuf (the OTLP default) encodes straight into a buffer: much less
       // CPU and garbage per span than the JSON of exporter-trace-otlp-http.
       : new OTLPProtobufTraceExporter({ url: config.otlpTracesEndpoint });
-  return new BatchSpanProcessor(new CountingSpanExporter(exporter));
+  // The console exporter writes synchronously already.
+  const sendSync = config.tracesExporter === 'console'
+    ? (spans: ReadableSpan[]) => (exporter.export(spans, () => undefined), true)
+    : otlpSyncSender({ url: config.otlpTracesEndpoint, protocol: config.otlpProtocol });
+  const exit = new ExitSpanExporter(exporter, sendSync);
+  return { processor: new BatchSpanProcessor(new CountingSpanExporter(exit)), exit };
+}
+
+/** What lifecycle() drives besides the audit parts when tracing runs. */
+interface Tracing {
+  activity: ActivitySpanProcessor;
+  exit: ExitSpanExporter | null;
 }
 
 /**
@@ -138,7 +156,8 @@ function auditParts(config: CvdActivityConfig, build: StartPartsBuilder): StartP
  * Flush and shutdown over span processors and participants, bound to exit
  * signals and beforeExit. `stop` is the SDK's shutdown when there is one.
  */
-function lifecycle(config: CvdActivityConfig, processors: readonly SpanProcessor[], parts: StartParts, activity: ActivitySpanProcessor | null, stop: () => Promise<void>): ActivityHandle {
+function lifecycle(config: CvdActivityConfig, processors: readonly SpanProcessor[], parts: StartParts, tracing: Tracing | null, stop: () => Promise<void>): ActivityHandle {
+  const activity = tracing?.activity ?? null;
   const forceFlush = async (): Promise<void> => {
     if (activity) activity.dirty = false;
     await Promise.all(processors.map((p) => p.forceFlush().catch((err: unknown) => diag.error('cvd-activity: span flush failed', err))));
@@ -159,6 +178,13 @@ function lifecycle(config: CvdActivityConfig, processors: readonly SpanProcessor
     flush: forceFlush,
     shutdown,
     hasPending: () => activity?.dirty === true || parts.participants.some((p) => p.hasPending?.() === true),
+    flushSync: (ending) => {
+      if (ending !== null) activity?.endOpenSpans(ending.fatal);
+      // forceFlush hands each queue to its exporter in the same tick; the promises are not awaited.
+      const flushQueues = (): void => processors.forEach((p) => void p.forceFlush().catch(() => undefined));
+      const sent = tracing?.exit?.drainSync(flushQueues, config.shutdownTimeoutMs);
+      if (sent === -1) diag.warn(`cvd-activity: the spans left at exit could not be sent to ${config.otlpTracesEndpoint} within ${config.shutdownTimeoutMs} ms`);
+    },
   });
   return { config, active: activity !== null, forceFlush, shutdown };
 }
@@ -189,9 +215,9 @@ function startSdk(config: CvdActivityConfig, noiseRules: readonly NoiseRule[]): 
   const metrics = activityMetricsParticipant(config, resource);
   // Flushed with the audit participants (after the span processors) and shut down after the SDK.
   if (metrics) parts.participants.push(metrics);
-  const exporter = exporterProcessor(config);
+  const exporter = exportParts(config);
   // Enrichment first (its onEnding runs before anyone's onEnd), the exporter last.
-  const processors: SpanProcessor[] = [activity, ...parts.spanProcessors, ...(exporter ? [exporter] : [])];
+  const processors: SpanProcessor[] = [activity, ...parts.spanProcessors, ...(exporter ? [exporter.processor] : [])];
 
   installRequestPatches({ clientAddress: new ClientAddress(config.trustProxy), noise });
   // NodeSDK's constructor replaces the diag logger with a console one (stdout for
@@ -216,7 +242,7 @@ function startSdk(config: CvdActivityConfig, noiseRules: readonly NoiseRule[]): 
   // Requiring them here patches the shared Server prototypes for everyone.
   require('http');
   require('https');
-  return lifecycle(config, processors, parts, activity, () => sdk.shutdown());
+  return lifecycle(config, processors, parts, { activity, exit: exporter?.exit ?? null }, () => sdk.shutdown());
 }
 
 /**

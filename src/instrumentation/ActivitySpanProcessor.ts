@@ -55,9 +55,35 @@ export class ActivitySpanProcessor implements SpanProcessor {
 
   constructor(private readonly redactor: QueryRedactor) {}
 
+  /** Server spans whose response has not ended yet: ended by endOpenSpans() when the process ends first. */
+  private readonly open = new Set<Span>();
+
   /** Called from instrumentation-http's requestHook for server spans. */
   attach(span: object, state: RequestState): void {
     (span as SpanWithState)[kSpanState] = state;
+    this.open.add(span as Span);
+  }
+
+  /**
+   * Ends the server spans of requests still open as the process ends, so they
+   * are exported: with `fatal` (the uncaught exception or rejection that ends
+   * the process) as their error, else as `aborted` (their response never finished).
+   */
+  endOpenSpans(fatal: unknown): void {
+    for (const span of [...this.open]) {
+      try {
+        if (fatal !== undefined) {
+          const error = fatal instanceof Error ? fatal : new Error(String(fatal));
+          span.recordException(error);
+          span.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
+          span.setAttribute(ATTR.errorType, error.name);
+        }
+        span.end();
+      } catch (err) {
+        reportOnce('end-open-spans', 'could not end a request span at exit', err);
+      }
+    }
+    this.open.clear();
   }
 
   onStart(_span: Span, _parentContext: Context): void {}
@@ -68,6 +94,7 @@ export class ActivitySpanProcessor implements SpanProcessor {
       if (state !== undefined) {
         // The span waits in the export queue; it must not keep the request and response alive.
         (span as SpanWithState)[kSpanState] = undefined;
+        this.open.delete(span);
         if (state.res !== null) this.finishServerSpan(span, state, state.res);
         return;
       }
