@@ -185,6 +185,11 @@ function lifecycle(config: CvdActivityConfig, processors: readonly SpanProcessor
       const sent = tracing?.exit?.drainSync(flushQueues, config.shutdownTimeoutMs);
       if (sent === -1) diag.warn(`cvd-activity: the spans left at exit could not be sent to ${config.otlpTracesEndpoint} within ${config.shutdownTimeoutMs} ms`);
     },
+    reportUnstored: () => {
+      const left = parts.unstoredAudit?.();
+      if (left === undefined || left.count <= 0) return;
+      process.stderr.write(`cvd-activity: ${left.count} audit event(s) not yet stored in the database at exit; kept in the spool ${left.dir} for the next process started with that folder to store\n`);
+    },
   });
   return { config, active: activity !== null, forceFlush, shutdown };
 }

@@ -30,6 +30,8 @@ export interface ExitWork {
    * so requests still open are ended first, failed by `fatal` when it is set.
    */
   flushSync(ending: { fatal: unknown } | null): void;
+  /** Says, in one stderr line, what could not be stored before the process ends (audit events left in the spool). */
+  reportUnstored(): void;
 }
 
 
@@ -106,7 +108,17 @@ export function installExitHandlers(work: ExitWork): () => void {
   const onUncaught = (error: unknown): void => {
     uncaught = { error };
   };
-  const onExit = (code: number): void => flushSync({ fatal: code !== 0 ? uncaught?.error : undefined });
+  const onExit = (code: number): void => {
+    flushSync({ fatal: code !== 0 ? uncaught?.error : undefined });
+    reportUnstored();
+  };
+  const reportUnstored = (): void => {
+    try {
+      work.reportUnstored();
+    } catch (err) {
+      diag.error('cvd-activity: could not report what is left at exit', err);
+    }
+  };
 
   const onBeforeExit = (): void => {
     if (flushedOnce && !pending()) return;
@@ -123,6 +135,7 @@ export function installExitHandlers(work: ExitWork): () => void {
 
   function reraise(signal: NodeJS.Signals): void {
     uninstall();
+    reportUnstored();
     // With no listener left, node restores the default action: the process ends by `signal`.
     if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
   }
