@@ -28,6 +28,7 @@ import type { NoiseRule } from './instrumentation/NoiseRule';
 import { NoiseRules } from './instrumentation/NoiseRules';
 import { NoiseSampler } from './instrumentation/NoiseSampler';
 import { QueryRedactor } from './instrumentation/QueryRedactor';
+import { RouteInstrumentation } from './instrumentation/routes/RouteInstrumentation';
 import { installRequestPatches } from './instrumentation/requestState';
 import { activityCounters, CountingSpanExporter } from './instrumentation/stats';
 import type { ActivityCounters } from './instrumentation/stats';
@@ -231,7 +232,7 @@ function startSdk(config: CvdActivityConfig, noiseRules: readonly NoiseRule[]): 
     resource,
     autoDetectResources: false,
     contextManager: new EmitterContextManager(),
-    instrumentations: [createHttpInstrumentation({ redactor, processor: activity, trustsProxies: trustsProxies(config) })],
+    instrumentations: [createHttpInstrumentation({ redactor, processor: activity, trustsProxies: trustsProxies(config) }), new RouteInstrumentation()],
     sampler: new ParentBasedSampler({ root: new NoiseSampler(noise, config.noise.sampleRatio) }),
     spanProcessors: processors,
     // No SDK metrics or logs pipelines (without these, sdk-node builds OTLP ones

@@ -13,6 +13,7 @@ import type { ActivityType } from '../audit/context';
 import { ATTR, URL_ATTRIBUTES } from './attributes';
 import type { QueryRedactor } from './QueryRedactor';
 import type { RequestState } from './requestState';
+import { untrackedExpressRoute } from './routes/expressRoutes';
 import { reportOnce } from './reportOnce';
 
 /** Content types that mean "the user downloaded a file". */
@@ -33,15 +34,16 @@ function activityType(state: RequestState, res: ServerResponse, method: string, 
   return 'api_call';
 }
 
-/**
- * Express keeps the matched route on the request; other frameworks set http.route through their own
- * instrumentation; any other app names it with setRoute() (which wins over req.route).
- */
-function frameworkRoute(req: RequestState['req']): string | undefined {
-  const route = (req as unknown as { route?: { path?: unknown }; baseUrl?: unknown }).route;
-  if (route === undefined || typeof route.path !== 'string') return undefined;
-  const base = (req as unknown as { baseUrl?: unknown }).baseUrl;
-  return `${typeof base === 'string' ? base : ''}${route.path}`;
+/** The template the framework matched (routes/), read now if the framework keeps it on its own request object. */
+function frameworkRoute(state: RequestState): string | undefined {
+  const route = state.route;
+  if (typeof route === 'string') return route === '' ? undefined : route;
+  try {
+    return route === undefined ? untrackedExpressRoute(state.req) : route();
+  } catch (err) {
+    reportOnce('framework-route', 'reading the framework route failed', err);
+    return undefined;
+  }
 }
 
 /** Server spans carry their request's state under this symbol (cheaper for the GC than a WeakMap). */
@@ -123,7 +125,7 @@ export class ActivitySpanProcessor implements SpanProcessor {
     span.setAttribute(ATTR.bodySize, noBody ? 0 : state.bodyBytes);
 
     if (span.attributes[ATTR.route] === undefined) {
-      const route = state.ctx.route ?? frameworkRoute(state.req);
+      const route = state.ctx.route ?? frameworkRoute(state);
       if (route !== undefined) {
         span.setAttribute(ATTR.route, route);
         span.updateName(`${method} ${route}`);
