@@ -153,6 +153,22 @@ function auditParts(config: CvdActivityConfig, build: StartPartsBuilder): StartP
   }
 }
 
+/** Sends every span left before returning (the process may end right after); first ends open requests when it ends. */
+function flushSync(config: CvdActivityConfig, processors: readonly SpanProcessor[], tracing: Tracing | null, ending: { fatal: unknown } | null): void {
+  if (ending !== null) tracing?.activity.endOpenSpans(ending.fatal);
+  // forceFlush hands each queue to its exporter in the same tick; the promises are not awaited.
+  const flushQueues = (): void => processors.forEach((p) => void p.forceFlush().catch(() => undefined));
+  const sent = tracing?.exit?.drainSync(flushQueues, config.shutdownTimeoutMs);
+  if (sent === -1) diag.warn(`cvd-activity: the spans left at exit could not be sent to ${config.otlpTracesEndpoint} within ${config.shutdownTimeoutMs} ms`);
+}
+
+/** One stderr line when audit events this process accepted are not in the database yet: how many, and where they wait. */
+function reportUnstoredAudit(parts: StartParts): void {
+  const left = parts.unstoredAudit?.();
+  if (left === undefined || left.count <= 0) return;
+  process.stderr.write(`cvd-activity: ${left.count} audit event(s) not yet stored in the database at exit; kept in the spool ${left.dir} for the next process started with that folder to store\n`);
+}
+
 /**
  * Flush and shutdown over span processors and participants, bound to exit
  * signals and beforeExit. `stop` is the SDK's shutdown when there is one.
@@ -179,18 +195,8 @@ function lifecycle(config: CvdActivityConfig, processors: readonly SpanProcessor
     flush: forceFlush,
     shutdown,
     hasPending: () => activity?.dirty === true || parts.participants.some((p) => p.hasPending?.() === true),
-    flushSync: (ending) => {
-      if (ending !== null) activity?.endOpenSpans(ending.fatal);
-      // forceFlush hands each queue to its exporter in the same tick; the promises are not awaited.
-      const flushQueues = (): void => processors.forEach((p) => void p.forceFlush().catch(() => undefined));
-      const sent = tracing?.exit?.drainSync(flushQueues, config.shutdownTimeoutMs);
-      if (sent === -1) diag.warn(`cvd-activity: the spans left at exit could not be sent to ${config.otlpTracesEndpoint} within ${config.shutdownTimeoutMs} ms`);
-    },
-    reportUnstored: () => {
-      const left = parts.unstoredAudit?.();
-      if (left === undefined || left.count <= 0) return;
-      process.stderr.write(`cvd-activity: ${left.count} audit event(s) not yet stored in the database at exit; kept in the spool ${left.dir} for the next process started with that folder to store\n`);
-    },
+    flushSync: (ending) => flushSync(config, processors, tracing, ending),
+    reportUnstored: () => reportUnstoredAudit(parts),
   });
   return { config, active: activity !== null, forceFlush, shutdown };
 }

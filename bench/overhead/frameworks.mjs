@@ -1,7 +1,8 @@
 // Overhead per framework, all in one run: for node:http, Express 4 and 5,
 // Fastify 5, Koa 3 + @koa/router, Hono + @hono/node-server and NestJS, the
-// plain framework vs auto-instrumentations-node's register vs cvd-activity's,
-// on a route mounted under /api/v2 (so route extraction runs per request).
+// plain framework vs auto-instrumentations-node's register vs cvd-activity's
+// (and cvd-activity with its route extraction off, to isolate that cost), on
+// a route mounted under /api/v2 (so route extraction runs per request).
 // Each framework's three servers run interleaved rounds; writes its section
 // of bench/RESULTS.md.
 //   node bench/overhead/frameworks.mjs [--duration 3] [--rounds 3] [--connections 50]
@@ -39,6 +40,8 @@ const VARIANTS = [
   { name: 'plain', execArgv: [] },
   { name: 'auto-instrumentations-node', execArgv: ['--require', require.resolve('@opentelemetry/auto-instrumentations-node/register')] },
   { name: 'cvd-activity', execArgv: ['--require', join(root, 'dist', 'register.js')] },
+  // Ablation: the same without route extraction; the difference is what extraction costs.
+  { name: 'cvd-activity, routes off', execArgv: ['--require', join(here, 'variants', 'cvd-no-routes.js')] },
 ];
 
 const samples = {}; // `${framework}|${variant}` → [measurements]
@@ -67,23 +70,26 @@ const lines = [
   `Written by \`node bench/overhead/frameworks.mjs\` on ${new Date().toISOString().slice(0, 16)}Z, node ${process.version},`,
   `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}. \`GET ${PATH.replace('item-42', ':itemId')}\` (1 KB JSON) on a router mounted on or prefixed with /api/v2,`,
   `autocannon ${CONNECTIONS} connections, ${DURATION} s per cell, ${ROUNDS} interleaved rounds per framework, medians; each server exports to its own local OTLP sink.`,
-  'Added CPU is the server\'s CPU per request minus the plain framework\'s in the same run. cvd-activity\'s route extraction runs on every',
-  'request of every framework row except node:http (no router); its cost is the difference between a framework\'s added CPU and node:http\'s.',
+  'Added CPU is the server\'s CPU per request minus the plain framework\'s in the same run. Route extraction is cvd-activity\'s CPU per request',
+  'minus the same register with route extraction switched off (bench/overhead/variants/cvd-no-routes.js); on node:http (no router) it does nothing,',
+  'so that row\'s value is the run\'s noise floor. Frameworks that create more promises per request pay more for context propagation under any tracer.',
   '',
-  '| framework | plain req/s | auto req/s | cvd req/s | plain CPU µs/req | auto added µs/req | cvd added µs/req | cvd added − node:http\'s | cvd trace B/req |',
-  '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+  '| framework | plain req/s | auto req/s | cvd req/s | plain CPU µs/req | auto added µs/req | cvd added µs/req | cvd vs auto | route extraction µs/req | cvd trace B/req |',
+  '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
 ];
-const httpAdded = added('node:http', 'cvd-activity');
+const extraction = (name) => m(name, 'cvd-activity', 'cpuPerReq') - m(name, 'cvd-activity, routes off', 'cpuPerReq');
 for (const { name } of FRAMEWORKS) {
   const cvd = added(name, 'cvd-activity');
   lines.push(`| ${name} | ${Math.round(m(name, 'plain', 'rps'))} | ${Math.round(m(name, 'auto-instrumentations-node', 'rps'))} | ${Math.round(m(name, 'cvd-activity', 'rps'))} | `
-    + `${m(name, 'plain', 'cpuPerReq').toFixed(1)} | ${added(name, 'auto-instrumentations-node').toFixed(1)} | ${cvd.toFixed(1)} | ${name === 'node:http' ? '' : (cvd - httpAdded).toFixed(1)} | ${m(name, 'cvd-activity', 'bytesPerReq').toFixed(0)} |`);
+    + `${m(name, 'plain', 'cpuPerReq').toFixed(1)} | ${added(name, 'auto-instrumentations-node').toFixed(1)} | ${cvd.toFixed(1)} | ${(cvd / added(name, 'auto-instrumentations-node')).toFixed(2)} | `
+    + `${extraction(name).toFixed(1)} | ${m(name, 'cvd-activity', 'bytesPerReq').toFixed(0)} |`);
 }
-// Noise: the spread (max − min) of node:http's cvd-activity added CPU across rounds.
-const rounds = samples['node:http|cvd-activity'].map((x, i) => x.cpuPerReq - samples['node:http|plain'][i].cpuPerReq);
-const noise = Math.max(...rounds) - Math.min(...rounds);
-lines.push('', `Noise of the node:http row in this run (spread of its added CPU over the rounds): ${noise.toFixed(1)} µs/req. `
-  + `Frameworks whose added CPU exceeds node:http's by more than that: ${FRAMEWORKS.filter(({ name }) => name !== 'node:http' && added(name, 'cvd-activity') - httpAdded > noise).map(({ name }) => name).join(', ') || 'none'}.`);
+// Noise: the spread (max − min) over the rounds of node:http's cvd-activity CPU per request.
+const httpRounds = samples['node:http|cvd-activity'].map((x) => x.cpuPerReq);
+const noise = Math.max(...httpRounds) - Math.min(...httpRounds);
+const above = FRAMEWORKS.filter(({ name }) => name !== 'node:http' && extraction(name) > noise).map(({ name }) => name);
+lines.push('', `Noise of the node:http row in this run (spread of cvd-activity's CPU per request over its rounds): ${noise.toFixed(1)} µs/req. `
+  + `Route extraction above that noise: ${above.length === 0 ? 'none' : above.join(', ')}.`);
 
 const resultsPath = writeResultsSection('overhead-frameworks', lines.join('\n'));
 console.log(`\n${lines.join('\n')}\n\nwritten to ${resultsPath}`);

@@ -34,7 +34,6 @@ export interface ExitWork {
   reportUnstored(): void;
 }
 
-
 const SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
 
 /** Runs `work` until done or until `timeoutMs`; a ref'd deadline keeps the process alive only when `hold` is set. */

@@ -1,43 +1,50 @@
 /**
  * Hono (with @hono/node-server): the matched routes and the index of the one
  * that answered live on the request context `c` that only handlers see
- * (`routePath(c)` in 'hono/route'). Hono has no hook or channel for it, so
- * every app gets one first middleware, added in a subclass of `Hono` exported
- * in its place, that links `c` to the node request (`c.env.incoming`); the
- * template is read when the span ends. Sub-apps mounted with
- * `app.route('/api/v2', sub)` bring their copy of the middleware along with
- * their routes (prefixed): only the first one on a request acts.
+ * (`routePath(c)` in 'hono/route' reads them). Hono has no hook or channel
+ * for it, so `Hono` is replaced by a subclass whose route methods (`get`,
+ * `post`, …, `all`, `on`) wrap each handler: the wrapper links `c` to the node
+ * request (`c.env.incoming`) and calls the handler unchanged, and the template
+ * is read when the span ends. Not a middleware: a route with a single handler
+ * keeps Hono's synchronous fast path (and @hono/node-server's), which a
+ * middleware would turn into an async compose per request. Sub-apps mounted
+ * with `app.route('/api/v2', sub)` bring their wrapped handlers along; the
+ * template read at the end carries the prefix.
  */
 import type { IncomingMessage } from 'node:http';
 import { existingRequestState } from '../requestState';
 
-type HonoRoute = { path: string; method: string; handler: unknown };
+type HonoRoute = { path: string; method: string };
 type HonoContext = {
   env?: { incoming?: IncomingMessage };
   req: { routeIndex: number; matchedRoutes: HonoRoute[] };
   res?: { status: number };
 };
-type Next = () => Promise<void>;
-type HonoClass = new (...args: unknown[]) => { use(path: string, handler: unknown): unknown };
+type Handler = (c: HonoContext, next: unknown) => unknown;
+type HonoClass = new (...args: unknown[]) => object;
 
 const kTraced = Symbol('cvd-activity.hono');
+const REGISTRATIONS = ['get', 'post', 'put', 'delete', 'options', 'patch', 'all', 'on'] as const;
 
-/** The template of the route that answered, or undefined when none did (only middleware ran: a 404). */
+/** The template of the route that answered, or undefined when none did (a middleware passed on to the not-found handler). */
 function answeredRoute(c: HonoContext): string | undefined {
   const route = c.req.matchedRoutes[c.req.routeIndex];
-  if (route === undefined || route.handler === linkRoute) return undefined;
-  // A middleware that passed the request on to Hono's not-found handler.
+  if (route === undefined) return undefined;
   if (route.method === 'ALL' && route.path.endsWith('*') && c.res?.status === 404) return undefined;
   return route.path;
 }
 
-function linkRoute(c: HonoContext, next: Next): Promise<void> {
-  const state = c.env?.incoming === undefined ? undefined : existingRequestState(c.env.incoming);
-  if (state !== undefined && state.route === undefined) state.route = () => answeredRoute(c);
-  return next();
+/** `handler`, first linking its context to the request's state (once per request). */
+function linked(handler: Handler): Handler {
+  return function linkedHandler(this: unknown, c, next) {
+    const incoming = c?.env?.incoming;
+    const state = incoming === undefined ? undefined : existingRequestState(incoming);
+    if (state !== undefined && state.route === undefined) state.route = () => answeredRoute(c);
+    return handler.call(this, c, next);
+  };
 }
 
-/** Hono's `Hono` export replaced by a subclass whose instances start with the linking middleware. */
+/** Hono's `Hono` export replaced by a subclass whose route methods link handlers to the request. */
 export function patchHono(hono: unknown): void {
   const exports = hono as { Hono?: HonoClass & { [kTraced]?: true } };
   const Base = exports.Hono;
@@ -46,7 +53,12 @@ export function patchHono(hono: unknown): void {
   const Traced: HonoClass & { [kTraced]?: true } = class Hono extends Base {
     constructor(...args: unknown[]) {
       super(...args);
-      this.use('*', linkRoute);
+      const app = this as unknown as Record<string, unknown>;
+      for (const name of REGISTRATIONS) {
+        const register = app[name];
+        if (typeof register !== 'function') continue;
+        app[name] = (...params: unknown[]) => register.apply(this, params.map((p) => (typeof p === 'function' ? linked(p as Handler) : p)));
+      }
     }
   };
   Traced[kTraced] = true;
