@@ -34,16 +34,11 @@ function activityType(state: RequestState, res: ServerResponse, method: string, 
   return 'api_call';
 }
 
-/** The template the framework matched (routes/), read now if the framework keeps it on its own request object. */
+/** The template the framework matched (routes/), or Express's own when its layers were not tracked. */
 function frameworkRoute(state: RequestState): string | undefined {
   const route = state.route;
-  if (typeof route === 'string') return route === '' ? undefined : route;
-  try {
-    return route === undefined ? untrackedExpressRoute(state.req) : route();
-  } catch (err) {
-    reportOnce('framework-route', 'reading the framework route failed', err);
-    return undefined;
-  }
+  if (route === undefined) return untrackedExpressRoute(state.req);
+  return route === '' ? undefined : route;
 }
 
 /** Server spans carry their request's state under this symbol (cheaper for the GC than a WeakMap). */

@@ -37,11 +37,11 @@ export interface RequestState {
   contentType: string | null;
   contentDisposition: string | null;
   /**
-   * The route template the framework matched (routes/), or a function reading
-   * it from the framework's own request object when the span ends. Undefined
-   * or '': none known, and http.route stays unset.
+   * The route template the framework matched (routes/), always a string copied
+   * from the framework: holding its request objects until the span ends costs
+   * far more than the copy. Undefined or '': none known, and http.route stays unset.
    */
-  route: string | (() => string | undefined) | undefined;
+  route: string | undefined;
   /** Express: the path templates of the routers this request is inside, outermost first. */
   mounts: string[] | null;
 }

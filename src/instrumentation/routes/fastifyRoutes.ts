@@ -3,7 +3,7 @@
  * diagnostics channel. An `onRequest` hook added there, at the root, runs for
  * every request of every plugin scope and reads `request.routeOptions.url`:
  * the template Fastify matched, prefixes of `register(…, { prefix })`
- * included; undefined for the not-found handler. Read when the span ends.
+ * included; undefined for the not-found handler.
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
 import type { IncomingMessage } from 'node:http';
@@ -14,10 +14,11 @@ type FastifyInstance = { addHook(name: 'onRequest', hook: (request: FastifyReque
 
 function linkRoute(request: FastifyRequest, _reply: unknown, done: () => void): void {
   const state = existingRequestState(request.raw);
-  if (state !== undefined) state.route = () => {
+  if (state !== undefined) {
+    // Read now, as a string: a reader kept for the span's end would hold the request object.
     const url = request.routeOptions?.url;
-    return typeof url === 'string' ? url : undefined;
-  };
+    state.route = typeof url === 'string' ? url : undefined;
+  }
   done();
 }
 

@@ -4,12 +4,12 @@
  * (`routePath(c)` in 'hono/route' reads them). Hono has no hook or channel
  * for it, so `Hono` is replaced by a subclass whose route methods (`get`,
  * `post`, …, `all`, `on`) wrap each handler: the wrapper links `c` to the node
- * request (`c.env.incoming`) and calls the handler unchanged, and the template
- * is read when the span ends. Not a middleware: a route with a single handler
+ * request: as it runs, the request's route is the path of the route it is
+ * registered for (`c.req.matchedRoutes[c.req.routeIndex]`, prefixes
+ * included), copied as a string. Only middleware ran (a 404): no route. Not a middleware: a route with a single handler
  * keeps Hono's synchronous fast path (and @hono/node-server's), which a
  * middleware would turn into an async compose per request. Sub-apps mounted
- * with `app.route('/api/v2', sub)` bring their wrapped handlers along; the
- * template read at the end carries the prefix.
+ * with `app.route('/api/v2', sub)` bring their wrapped handlers along.
  */
 import type { IncomingMessage } from 'node:http';
 import { existingRequestState } from '../requestState';
@@ -18,7 +18,6 @@ type HonoRoute = { path: string; method: string };
 type HonoContext = {
   env?: { incoming?: IncomingMessage };
   req: { routeIndex: number; matchedRoutes: HonoRoute[] };
-  res?: { status: number };
 };
 type Handler = (c: HonoContext, next: unknown) => unknown;
 type HonoClass = new (...args: unknown[]) => object;
@@ -26,20 +25,12 @@ type HonoClass = new (...args: unknown[]) => object;
 const kTraced = Symbol('cvd-activity.hono');
 const REGISTRATIONS = ['get', 'post', 'put', 'delete', 'options', 'patch', 'all', 'on'] as const;
 
-/** The template of the route that answered, or undefined when none did (a middleware passed on to the not-found handler). */
-function answeredRoute(c: HonoContext): string | undefined {
-  const route = c.req.matchedRoutes[c.req.routeIndex];
-  if (route === undefined) return undefined;
-  if (route.method === 'ALL' && route.path.endsWith('*') && c.res?.status === 404) return undefined;
-  return route.path;
-}
-
-/** `handler`, first linking its context to the request's state (once per request). */
+/** `handler`, first naming the request's route after the route it is registered for (a string: nothing holds `c`). */
 function linked(handler: Handler): Handler {
   return function linkedHandler(this: unknown, c, next) {
     const incoming = c?.env?.incoming;
     const state = incoming === undefined ? undefined : existingRequestState(incoming);
-    if (state !== undefined && state.route === undefined) state.route = () => answeredRoute(c);
+    if (state !== undefined) state.route = c.req.matchedRoutes[c.req.routeIndex]?.path;
     return handler.call(this, c, next);
   };
 }
