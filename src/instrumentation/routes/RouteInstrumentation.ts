@@ -10,9 +10,10 @@
  *  - cost: the Express and Koa instrumentations create a span per middleware
  *    and router layer, and even with those turned off (`ignoreLayersType`)
  *    they wrap every layer and run their bookkeeping per layer per request;
- *    here a request pays one small closure per mounted router it enters, and
- *    the template is only assembled when the span ends. bench/overhead
- *    measures it per framework (bench/RESULTS.md);
+ *    here a request pays one small closure per mounted Express router it
+ *    enters, or one string copy when the framework matches a route.
+ *    bench/overhead/frameworks.mjs measures it per framework against the
+ *    same register with extraction off (bench/RESULTS.md);
  *  - no code in the app: @hono/otel is a middleware the app must add and
  *    @fastify/otel a plugin it must register;
  *  - one version line: those packages follow the SDK's release train (#18
