@@ -28,8 +28,8 @@ describe('instrumentation: spans survive every way a process ends', function () 
   // No export by timer during the test: only the exit path can deliver the spans.
   const env = { OTEL_BSP_SCHEDULE_DELAY: '600000' };
 
-  async function launch(mode: string, register: 'require' | 'none' = 'require'): Promise<ChildApp> {
-    const app = await startChildApp('exit-app.js', register, { ...env, FIXTURE_EXIT: mode, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: receiver.url });
+  async function launch(mode: string, register: 'require' | 'none' = 'require', extra: NodeJS.ProcessEnv = {}): Promise<ChildApp> {
+    const app = await startChildApp('exit-app.js', register, { ...env, FIXTURE_EXIT: mode, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: receiver.url, ...extra });
     apps.push(app);
     return app;
   }
@@ -64,6 +64,17 @@ describe('instrumentation: spans survive every way a process ends', function () 
     expect(await app.exited).to.deep.equal({ code: 3, signal: null });
     expect(receiver.serverSpans()).to.have.length(3);
     expect(receiver.serverSpans('/api/exit')[0].attributes).to.include({ 'error.type': 'aborted', 'activity.outcome': 'failure' });
+  });
+
+  it('sends the spans left at exit as OTLP protobuf, the default protocol, with the configured headers', async () => {
+    const app = await launch('exit-anywhere', 'require', { OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: undefined, OTEL_EXPORTER_OTLP_HEADERS: 'x-tenant=cvd%20ops' });
+    await twoRequests(app);
+    await fetch(`${app.base}/api/exit`).catch(() => undefined);
+    expect((await app.exited).code).to.equal(3);
+    expect(receiver.contentTypes).to.deep.equal(['application/x-protobuf']);
+    expect(receiver.headers[0]?.['x-tenant']).to.equal('cvd ops');
+    const bytes = receiver.allBytes();
+    for (const path of ['/api/devices/1', '/api/devices/2', '/api/exit']) expect(bytes).to.include(path);
   });
 
   for (const [mode, path, errorType] of [['throw', '/api/crash', 'TypeError'], ['reject', '/api/reject', 'RangeError']] as const) {
