@@ -5,7 +5,7 @@
 export { setUser, setErrorCode, setRoute, markActivity } from './audit/context';
 export type { UserInfo, ActivityType } from './audit/context';
 export type { AuditEvent, AuditSink, AuditActor, AuditSeverity, AuditOutcome, AuditPersonalData } from './audit/types';
-export { audit, AuditValidationError, AuditDefinitionError, AuditShutdownError, MemoryAuditSink } from './audit/index';
+export { audit, AuditValidationError, AuditDefinitionError, AuditNotStartedError, AuditShutdownError, MemoryAuditSink } from './audit/index';
 /** The built-in action catalog (read-only): schemas, severities and an example call per action. */
 export { builtinCatalog as auditCatalog } from './audit/index';
 export type {

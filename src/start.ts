@@ -2,7 +2,7 @@
  * `start()`: the one place that wires OpenTelemetry. Every SDK import lives
  * here or in instrumentation/, so moving to SDK 3.x is a contained change.
  */
-import { diag, DiagConsoleLogger, DiagLogLevel } from '@opentelemetry/api';
+import { diag, DiagLogLevel } from '@opentelemetry/api';
 import { getNumberFromEnv } from '@opentelemetry/core';
 import { OTLPMetricExporter as OTLPJsonMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { OTLPMetricExporter as OTLPProtobufMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
@@ -13,20 +13,23 @@ import type { Resource } from '@opentelemetry/resources';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { BatchSpanProcessor, ConsoleSpanExporter, ParentBasedSampler } from '@opentelemetry/sdk-trace';
-import type { SpanProcessor } from '@opentelemetry/sdk-trace';
+import type { ReadableSpan, SpanProcessor } from '@opentelemetry/sdk-trace';
 import { ConfigError } from './config/ConfigError';
 import { fallbackConfig, loadConfig } from './config/loadConfig';
 import type { CvdActivityConfig, CvdActivityOptions, LogLevel } from './config/types';
 import { ActivitySpanProcessor } from './instrumentation/ActivitySpanProcessor';
 import { observeActivityCounters } from './instrumentation/activityMetrics';
 import { ClientAddress } from './instrumentation/ClientAddress';
+import { ExitSpanExporter, otlpSyncSender } from './instrumentation/ExitSpanExporter';
 import { installExitHandlers } from './instrumentation/exitHandlers';
 import { EmitterContextManager } from './instrumentation/EmitterContextManager';
+import { StderrDiagLogger } from './instrumentation/StderrDiagLogger';
 import { createHttpInstrumentation } from './instrumentation/httpInstrumentation';
 import type { NoiseRule } from './instrumentation/NoiseRule';
 import { NoiseRules } from './instrumentation/NoiseRules';
 import { NoiseSampler } from './instrumentation/NoiseSampler';
 import { QueryRedactor } from './instrumentation/QueryRedactor';
+import { RouteInstrumentation } from './instrumentation/routes/RouteInstrumentation';
 import { installRequestPatches } from './instrumentation/requestState';
 import { APP_SDK_FIRST_MESSAGE, SdkConflictLogger, tracerProviderRegistered } from './instrumentation/sdkOwnership';
 import { activityCounters, CountingSpanExporter } from './instrumentation/stats';
@@ -77,11 +80,11 @@ function startFallbackAudit(options: CvdActivityOptions): ActivityHandle {
   }
 }
 
-/** diag to the console at the configured level (or off), behind the watch for a later second SDK. */
+/** diag to stderr (never the app's stdout) at the configured level (or off), behind the watch for a later second SDK. */
 function installDiagLogger(config: CvdActivityConfig): void {
-  const console = config.logLevel === 'none' ? null : new DiagConsoleLogger();
+  const stderr = config.logLevel === 'none' ? null : new StderrDiagLogger();
   const logLevel = SdkConflictLogger.installLevel(LEVELS[config.logLevel]);
-  diag.setLogger(new SdkConflictLogger(console), { logLevel, suppressOverrideMessage: true });
+  diag.setLogger(new SdkConflictLogger(stderr), { logLevel, suppressOverrideMessage: true });
 }
 
 /** One line on stderr: the app keeps running, uninstrumented or without the failed part. */
@@ -90,7 +93,13 @@ function reportStartFailure(err: unknown, consequence: string): void {
   process.stderr.write(`${message}; ${consequence}\n`.replace(/[\r\n]+(?=.)/g, ' '));
 }
 
-function exporterProcessor(config: CvdActivityConfig): SpanProcessor | null {
+/** The exporting processor, and its exporter's handle for sending what is left synchronously at exit. */
+interface ExportParts {
+  processor: SpanProcessor;
+  exit: ExitSpanExporter;
+}
+
+function exportParts(config: CvdActivityConfig): ExportParts | null {
   if (config.tracesExporter === 'none') return null;
   const exporter = config.tracesExporter === 'console'
     ? new ConsoleSpanExporter()
@@ -99,7 +108,12 @@ function exporterProcessor(config: CvdActivityConfig): SpanProcessor | null {
       // Protobuf (the OTLP default) encodes straight into a buffer: much less
       // CPU and garbage per span than the JSON of exporter-trace-otlp-http.
       : new OTLPProtobufTraceExporter({ url: config.otlpTracesEndpoint });
-  return new BatchSpanProcessor({ exporter: new CountingSpanExporter(exporter), ...batchOptionsFromEnv() });
+  // The console exporter writes synchronously already.
+  const sendSync = config.tracesExporter === 'console'
+    ? (spans: ReadableSpan[]) => (exporter.export(spans, () => undefined), true)
+    : otlpSyncSender({ url: config.otlpTracesEndpoint, protocol: config.otlpProtocol });
+  const exit = new ExitSpanExporter(exporter, sendSync);
+  return { processor: new BatchSpanProcessor({ exporter: new CountingSpanExporter(exit), ...batchOptionsFromEnv() }), exit };
 }
 
 /**
@@ -118,6 +132,12 @@ function batchOptionsFromEnv(): { maxQueueSize?: number; maxExportBatchSize?: nu
     scheduledDelayMillis: read('OTEL_BSP_SCHEDULE_DELAY'),
     exportTimeoutMillis: read('OTEL_BSP_EXPORT_TIMEOUT'),
   };
+}
+
+/** What lifecycle() drives besides the audit parts when tracing runs. */
+interface Tracing {
+  activity: ActivitySpanProcessor;
+  exit: ExitSpanExporter | null;
 }
 
 /**
@@ -154,11 +174,28 @@ function auditParts(config: CvdActivityConfig, build: StartPartsBuilder): StartP
   }
 }
 
+/** Sends every span left before returning (the process may end right after); first ends open requests when it ends. */
+function flushSync(config: CvdActivityConfig, processors: readonly SpanProcessor[], tracing: Tracing | null, ending: { fatal: unknown } | null): void {
+  if (ending !== null) tracing?.activity.endOpenSpans(ending.fatal);
+  // forceFlush hands each queue to its exporter in the same tick; the promises are not awaited.
+  const flushQueues = (): void => processors.forEach((p) => void p.forceFlush().catch(() => undefined));
+  const sent = tracing?.exit?.drainSync(flushQueues, config.shutdownTimeoutMs);
+  if (sent === -1) diag.warn(`cvd-activity: the spans left at exit could not be sent to ${config.otlpTracesEndpoint} within ${config.shutdownTimeoutMs} ms`);
+}
+
+/** One stderr line when audit events this process accepted are not in the database yet: how many, and where they wait. */
+function reportUnstoredAudit(parts: StartParts): void {
+  const left = parts.unstoredAudit?.();
+  if (left === undefined || left.count <= 0) return;
+  process.stderr.write(`cvd-activity: ${left.count} audit event(s) not yet stored in the database at exit; kept in the spool ${left.dir} for the next process started with that folder to store\n`);
+}
+
 /**
  * Flush and shutdown over span processors and participants, bound to exit
  * signals and beforeExit. `stop` is the SDK's shutdown when there is one.
  */
-function lifecycle(config: CvdActivityConfig, processors: readonly SpanProcessor[], parts: StartParts, activity: ActivitySpanProcessor | null, stop: () => Promise<void>): ActivityHandle {
+function lifecycle(config: CvdActivityConfig, processors: readonly SpanProcessor[], parts: StartParts, tracing: Tracing | null, stop: () => Promise<void>): ActivityHandle {
+  const activity = tracing?.activity ?? null;
   const forceFlush = async (): Promise<void> => {
     if (activity) activity.dirty = false;
     await Promise.all(processors.map((p) => p.forceFlush().catch((err: unknown) => diag.error('cvd-activity: span flush failed', err))));
@@ -184,6 +221,8 @@ function lifecycle(config: CvdActivityConfig, processors: readonly SpanProcessor
     flush: forceFlush,
     shutdown,
     hasPending: () => activity?.dirty === true || parts.participants.some((p) => p.hasPending?.() === true),
+    flushSync: (ending) => flushSync(config, processors, tracing, ending),
+    reportUnstored: () => reportUnstoredAudit(parts),
   });
   return { config, active: activity !== null, forceFlush, shutdown };
 }
@@ -192,6 +231,17 @@ function lifecycle(config: CvdActivityConfig, processors: readonly SpanProcessor
 function trustsProxies(config: CvdActivityConfig): boolean {
   const trust = config.trustProxy;
   return typeof trust === 'number' ? trust > 0 : Array.isArray(trust) && trust.length > 0;
+}
+
+/** Runs `fn` with the environment variable `name` hidden, then puts it back. */
+function withoutEnv<T>(name: string, fn: () => T): T {
+  const saved = process.env[name];
+  delete process.env[name];
+  try {
+    return fn();
+  } finally {
+    if (saved !== undefined) process.env[name] = saved;
+  }
 }
 
 function startSdk(config: CvdActivityConfig, noiseRules: readonly NoiseRule[]): ActivityHandle {
@@ -203,19 +253,18 @@ function startSdk(config: CvdActivityConfig, noiseRules: readonly NoiseRule[]): 
   const metrics = activityMetricsParticipant(config, resource);
   // Flushed with the audit participants (after the span processors) and shut down after the SDK.
   if (metrics) parts.participants.push(metrics);
-  const exporter = exporterProcessor(config);
+  const exporter = exportParts(config);
   // Enrichment first (its onEnding runs before anyone's onEnd), the exporter last.
-  const processors: SpanProcessor[] = [activity, ...parts.spanProcessors, ...(exporter ? [exporter] : [])];
+  const processors: SpanProcessor[] = [activity, ...parts.spanProcessors, ...(exporter ? [exporter.processor] : [])];
 
   installRequestPatches({ clientAddress: new ClientAddress(config.trustProxy), noise });
-  // NodeSDK's constructor installs a logger from OTEL_LOG_LEVEL and warns when it
-  // replaces one; startSync() puts ours back after start().
-  diag.disable();
-  const sdk = new NodeSDK({
+  // NodeSDK's constructor replaces the diag logger with a console one (stdout for
+  // info/debug) when OTEL_LOG_LEVEL is set; ours, installed from the same setting, stays.
+  const sdk = withoutEnv('OTEL_LOG_LEVEL', () => new NodeSDK({
     resource,
     autoDetectResources: false,
     contextManager: new EmitterContextManager(),
-    instrumentations: [createHttpInstrumentation({ redactor, processor: activity, trustsProxies: trustsProxies(config) })],
+    instrumentations: [createHttpInstrumentation({ redactor, processor: activity, trustsProxies: trustsProxies(config) }), new RouteInstrumentation()],
     sampler: new ParentBasedSampler({ root: new NoiseSampler(noise, config.noise.sampleRatio) }),
     spanProcessors: processors,
     // No SDK metrics or logs pipelines (without these, sdk-node builds OTLP ones
@@ -223,7 +272,7 @@ function startSdk(config: CvdActivityConfig, noiseRules: readonly NoiseRule[]): 
     // on instrumentation-http's per-request histogram). Ours is above.
     metricReaders: [],
     logRecordProcessors: [],
-  });
+  }));
   sdk.start();
   // instrumentation-http patches http/https when they are next require()d. An
   // app that loaded them before start() — every ESM app calling start() from
@@ -231,7 +280,7 @@ function startSdk(config: CvdActivityConfig, noiseRules: readonly NoiseRule[]): 
   // Requiring them here patches the shared Server prototypes for everyone.
   require('http');
   require('https');
-  return lifecycle(config, processors, parts, activity, () => sdk.shutdown());
+  return lifecycle(config, processors, parts, { activity, exit: exporter?.exit ?? null }, () => sdk.shutdown());
 }
 
 /**

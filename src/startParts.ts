@@ -35,6 +35,8 @@ export interface StartParts {
   spanProcessors: SpanProcessor[];
   /** Non-span work flushed by handle.forceFlush(), exit signals and beforeExit, and shut down by handle.shutdown(). */
   participants: LifecycleParticipant[];
+  /** Audit events accepted but not yet in the database, and the spool folder they wait in; reported at exit. */
+  unstoredAudit?(): { count: number; dir: string };
 }
 
 /** Builds the extra parts for a validated config. Throwing here is reported in one stderr line; tracing still starts. */
@@ -57,7 +59,7 @@ function auditPipelineParts(config: CvdActivityConfig, writerFactory: AuditWrite
   const recorder = installAuditSink(pipeline.sink, config);
   return { spanProcessors: [pipeline.spanProcessor], participants: [{
     name: recorder.name, forceFlush: () => recorder.forceFlush(), shutdown: () => recorder.shutdown(), closesIntake: true,
-  }] };
+  }], unstoredAudit: () => pipeline.unstored() };
 }
 
 /** The Postgres writer for this process's stream (migrating first when autoMigrate is on), or null without a database. */

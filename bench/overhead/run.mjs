@@ -5,47 +5,22 @@
 //   node bench/overhead/run.mjs [--duration 5] [--rounds 5] [--connections 50] [--no-ablation]
 // Two reference servers (bench/overhead/variants/, skipped with --no-ablation)
 // show where cvd-activity's remaining overhead comes from.
-import { fork } from 'node:child_process';
-import { createServer } from 'node:http';
 import { cpus } from 'node:os';
 import { median, writeResultsSection } from '../results.mjs';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
-import autocannon from 'autocannon';
+import { load, measure, numberArg, startServer, totalExportedBytes } from './harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
 const require = createRequire(import.meta.url);
-const arg = (name, dflt) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : dflt;
-};
-const DURATION = arg('duration', 5);
+const DURATION = numberArg('duration', 5);
 // Five rounds: on a shared machine one noisy cell moves a three-round median.
-const ROUNDS = arg('rounds', 5);
-const CONNECTIONS = arg('connections', 50);
+const ROUNDS = numberArg('rounds', 5);
+const CONNECTIONS = numberArg('connections', 50);
 const ROUTES = [['hello-world (1 KB JSON)', '/hello'], ['50 devices (~8 KB JSON)', '/devices']];
-
-// One sink per server that accepts any OTLP export (traces, metrics, logs),
-// answers 200 and counts trace bytes: bytes per request show whether a
-// variant exported every span or dropped some under load.
-let exportedBytes = 0;
-async function startSink() {
-  const sink = { traceBytes: 0 };
-  sink.server = createServer((req, res) => {
-    const traces = req.url.endsWith('/v1/traces');
-    req.on('data', (c) => {
-      exportedBytes += c.length;
-      if (traces) sink.traceBytes += c.length;
-    });
-    req.on('end', () => res.writeHead(200, { 'content-type': req.headers['content-type'] ?? 'application/json' }).end());
-  });
-  await new Promise((r) => sink.server.listen(0, '127.0.0.1', r));
-  sink.url = `http://127.0.0.1:${sink.server.address().port}`;
-  return sink;
-}
 
 const VARIANTS = [
   { name: 'plain', execArgv: [] },
@@ -60,58 +35,24 @@ const VARIANTS = [
   ] : []),
 ];
 
-function cleanEnv(sinkUrl) {
-  const env = {};
-  for (const [k, v] of Object.entries(process.env)) if (!/^(OTEL_|CVD_ACTIVITY_|NODE_OPTIONS$)/.test(k)) env[k] = v;
-  return { ...env, OTEL_EXPORTER_OTLP_ENDPOINT: sinkUrl, OTEL_SERVICE_NAME: 'bench', OTEL_LOG_LEVEL: 'error' };
-}
-
-async function startServer(variant) {
-  const sink = await startSink();
-  const child = fork(join(here, 'server.js'), [], { execArgv: variant.execArgv, env: { ...cleanEnv(sink.url), ...variant.env }, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-  const port = await new Promise((resolve, reject) => {
-    child.once('message', (m) => resolve(m.port));
-    child.once('exit', (code) => reject(new Error(`${variant.name} server exited (${code})`)));
-  });
-  const cpu = () => new Promise((resolve) => {
-    child.once('message', (m) => resolve(m.cpu.user + m.cpu.system));
-    child.send('cpu');
-  });
-  return { ...variant, child, port, cpu, sink };
-}
-
-const load = (url, duration) => new Promise((resolve, reject) => {
-  autocannon({ url, connections: CONNECTIONS, duration }, (err, result) => (err ? reject(err) : resolve(result)));
-});
-
 const servers = [];
-for (const v of VARIANTS) servers.push(await startServer(v));
+for (const v of VARIANTS) servers.push(await startServer(v, join(here, 'server.js')));
 const samples = {}; // `${variant}|${route}` → [{rps, p50, p99, cpuPerReq}]
 try {
   // Warm every server and route once (JIT, lazy requires), unmeasured.
-  for (const s of servers) for (const [, path] of ROUTES) await load(`http://127.0.0.1:${s.port}${path}`, 1);
+  for (const s of servers) for (const [, path] of ROUTES) await load(`http://127.0.0.1:${s.port}${path}`, 1, CONNECTIONS);
   for (let round = 1; round <= ROUNDS; round++) {
     for (const [label, path] of ROUTES) {
       for (const s of servers) {
-        const before = await s.cpu();
-        const bytesBefore = s.sink.traceBytes;
-        const r = await load(`http://127.0.0.1:${s.port}${path}`, DURATION);
-        const cpu = (await s.cpu()) - before;
-        // Let the last batch of this window arrive before counting its bytes.
-        await new Promise((res) => setTimeout(res, 300));
-        const traceBytes = s.sink.traceBytes - bytesBefore;
-        const done = r['2xx'];
+        const x = await measure(s, `http://127.0.0.1:${s.port}${path}`, DURATION, CONNECTIONS);
         const key = `${s.name}|${label}`;
-        (samples[key] ??= []).push({ rps: done / DURATION, p50: r.latency.p50, p99: r.latency.p99, cpuPerReq: cpu / done, bytesPerReq: traceBytes / done });
-        console.log(`round ${round} ${s.name.padEnd(46)} ${label.padEnd(24)} ${Math.round(done / DURATION)} req/s  p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  ${(cpu / done).toFixed(1)} µs CPU/req  ${(traceBytes / done).toFixed(0)} trace B/req  errors ${r.errors + r.non2xx}`);
+        (samples[key] ??= []).push(x);
+        console.log(`round ${round} ${s.name.padEnd(46)} ${label.padEnd(24)} ${Math.round(x.rps)} req/s  p50 ${x.p50} ms  p99 ${x.p99} ms  ${x.cpuPerReq.toFixed(1)} µs CPU/req  ${x.bytesPerReq.toFixed(0)} trace B/req  errors ${x.errors}`);
       }
     }
   }
 } finally {
-  for (const s of servers) {
-    s.child.kill('SIGKILL');
-    s.sink.server.close();
-  }
+  for (const s of servers) s.stop();
 }
 
 const m = (variant, label, field) => median(samples[`${variant}|${label}`].map((x) => x[field]));
@@ -121,7 +62,7 @@ const lines = [
   '',
   `Written by \`npm run bench:overhead\` (\`node bench/overhead/run.mjs\`) on ${new Date().toISOString().slice(0, 16)}Z,`,
   `node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}. autocannon ${CONNECTIONS} connections, ${DURATION} s per cell,`,
-  `${ROUNDS} interleaved rounds, medians. Servers export to a local OTLP/HTTP sink (${(exportedBytes / 1e6).toFixed(1)} MB received).`,
+  `${ROUNDS} interleaved rounds, medians. Servers export to a local OTLP/HTTP sink (${(totalExportedBytes() / 1e6).toFixed(1)} MB received).`,
   'Server CPU is the server process\'s own user+system time (process.cpuUsage) over the load window, divided by answered requests.',
   'Trace bytes/req (OTLP protobuf received by the variant\'s own sink) shows that every variant exported its spans rather than dropping them.',
   'The load generator shares the machine\'s cores with the server: compare ratios, not absolute numbers.',

@@ -97,15 +97,6 @@ export class AuditRecorder {
     return this.registry.define(definition);
   }
 
-  /** Builds events captured before this recorder existed (pre-start buffer) and enqueues them; never throws. */
-  replay(action: string, fields: unknown, capture: CallCapture): void {
-    try {
-      this.deliver(this.build(action, fields, capture, false));
-    } catch (err) {
-      diag.error(`cvd-activity: audit event ${capture.eventId} (${action}) recorded before start() could not be replayed: ${String(err)}`);
-    }
-  }
-
   /** Resolves when the sink has stored everything recorded so far. */
   forceFlush(): Promise<void> {
     return this.sink.forceFlush();

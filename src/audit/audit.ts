@@ -1,57 +1,33 @@
 /**
- * `audit`, the public facade. It delegates to the recorder start() installs;
- * before that, calls are captured (id, time, actor, request and trace context,
- * a snapshot of the fields) in a bounded pre-start buffer and replayed into
- * the recorder on installation, so an app that records early loses nothing.
+ * `audit`, the public facade. It delegates to the recorder start() installs.
+ * Before that, record() throws AuditNotStartedError: an id is returned only
+ * for an event on disk, and without start() there is no spool to put it in
+ * (an event kept in memory would be lost by a process that never starts).
  */
 import { diag } from '@opentelemetry/api';
 import type { ActionDefinition } from './ActionRegistry';
 import { defaultActionRegistry } from './ActionRegistry';
-import { captureCall, createAuditRecorder } from './AuditRecorder';
+import { createAuditRecorder } from './AuditRecorder';
 import type { AuditRecorder, AuditRecorderConfig, LoginFailedInput } from './AuditRecorder';
-import type { CallCapture } from './buildEvent';
 import type { ActionName } from './catalog/index';
 import type { FromSchema, JsonSchema } from './catalog/schema';
-import { FailedLogins } from './FailedLogins';
-import { toJsonSafe } from './normalize';
+import { AuditNotStartedError } from './errors';
 import type { RecordArgs, RecordEnvelope, RecordFieldsWith } from './recordTypes';
 import type { AuditSink } from './types';
 
-/** Events kept before a recorder is installed; beyond it, calls are counted and reported, not kept. */
-export const PRE_START_BUFFER_MAX = 10_000;
-// Before start() no configuration is known; these match the documented defaults.
-const PRE_START_LOGIN_WINDOW_MS = 5 * 60_000;
-const PRE_START_LOGIN_MAX_ATTEMPTS = 5;
-
-interface PendingCall {
-  action: string;
-  fields: unknown;
-  capture: CallCapture;
-}
-
 let installed: AuditRecorder | undefined;
-const pending: PendingCall[] = [];
-let droppedBeforeStart = 0;
-let preStartLogins: FailedLogins | undefined;
 
-/** Installs the recorder `audit` delegates to, and replays what was recorded before (start() calls this). */
+/** Installs the recorder `audit` delegates to (start() calls this). */
 export function installAuditRecorder(recorder: AuditRecorder): void {
   if (installed && installed !== recorder && !installed.isShutdown) {
     diag.warn('cvd-activity: a second audit recorder was installed; the first one no longer receives events');
   }
   installed = recorder;
-  const calls = pending.splice(0, pending.length);
-  for (const call of calls) recorder.replay(call.action, call.fields, call.capture);
-  if (droppedBeforeStart > 0) {
-    diag.error(`cvd-activity: ${droppedBeforeStart} audit events recorded before start() were dropped: the pre-start buffer holds ${PRE_START_BUFFER_MAX}`);
-    droppedBeforeStart = 0;
-  }
-  preStartLogins = undefined;
 }
 
 /**
- * start()'s one call: a recorder for `config` writing into `sink`, installed
- * (pre-start events replayed). Returns it: a lifecycle participant whose
+ * start()'s one call: a recorder for `config` writing into `sink`, installed.
+ * Returns it: a lifecycle participant whose
  * shutdown() stops recording, then shuts the sink down.
  */
 export function installAuditSink(sink: AuditSink, config: AuditRecorderConfig): AuditRecorder {
@@ -65,24 +41,19 @@ export function installedAuditRecorder(): AuditRecorder | undefined {
   return installed;
 }
 
-/** Forgets the installed recorder and any pre-start events (tests only; start()/shutdown() do not need it). */
+/** Forgets the installed recorder (tests only; start()/shutdown() do not need it). */
 export function resetAuditForTests(): void {
   installed = undefined;
-  pending.length = 0;
-  droppedBeforeStart = 0;
-  preStartLogins = undefined;
+}
+
+/** The installed recorder; throws AuditNotStartedError naming `action` when there is none. */
+function recorderFor(action: string): AuditRecorder {
+  if (installed === undefined) throw new AuditNotStartedError(action);
+  return installed;
 }
 
 function recordCall(action: string, fields: unknown): string {
-  if (installed) return installed.record(action, fields);
-  const capture = captureCall();
-  if (pending.length >= PRE_START_BUFFER_MAX) {
-    if (droppedBeforeStart++ === 0) diag.warn(`cvd-activity: the audit pre-start buffer is full (${PRE_START_BUFFER_MAX} events); events recorded before start() are being dropped`);
-    return capture.eventId;
-  }
-  // A snapshot: the app may change its objects after the call.
-  pending.push({ action, fields: toJsonSafe(fields, { maxStringLength: 65_536 }), capture });
-  return capture.eventId;
+  return recorderFor(action).record(action, fields);
 }
 
 /** An app action definition whose details schema types the returned recorder function. */
@@ -103,9 +74,7 @@ export const audit = {
 
   /** LOGIN_FAILED, counting attempts per username and per client address over the configured window. */
   loginFailed(input: LoginFailedInput): string {
-    if (installed) return installed.loginFailed(input);
-    preStartLogins ??= new FailedLogins({ windowMs: PRE_START_LOGIN_WINDOW_MS, maxAttempts: PRE_START_LOGIN_MAX_ATTEMPTS });
-    return recordCall('LOGIN_FAILED', preStartLogins.fields(input, captureCall().clientAddress));
+    return recorderFor('LOGIN_FAILED').loginFailed(input);
   },
 
   /** DATA_EXPORT: what left the system, in which format, how many records, with which filters. */

@@ -50,6 +50,23 @@ export class AuditShutdownError extends Error {
   }
 }
 
+/**
+ * `record()` with no recorder installed: neither the register flag nor start()
+ * ran in this process, so the event could not be put on disk. An id is only
+ * ever returned for an event that is; this one was not recorded.
+ */
+export class AuditNotStartedError extends Error {
+  readonly code = 'ERR_AUDIT_NOT_STARTED';
+
+  constructor(action: string) {
+    super(
+      `audit.record('${action}'): cvd-activity is not started, so the event was not recorded; ` +
+      'run the app with `node --require cvd-activity/register` (ESM: `--import`) or call start() before recording',
+    );
+    this.name = 'AuditNotStartedError';
+  }
+}
+
 /** `"<path> <message> (<rule>)"`, the form kept in `schemaErrors`. */
 export function formatFieldError(e: AuditFieldError): string {
   return `${e.path || '/'} ${e.message} (${e.rule})`;

@@ -3,7 +3,7 @@
  * pipeline/, cli/, the docs script). The public API picks from this in
  * src/index.ts.
  */
-export { audit, installAuditSink, installAuditRecorder, installedAuditRecorder, PRE_START_BUFFER_MAX } from './audit';
+export { audit, installAuditSink, installAuditRecorder, installedAuditRecorder } from './audit';
 export type { TypedActionDefinition } from './audit';
 export { AuditRecorder, createAuditRecorder } from './AuditRecorder';
 export type { AuditRecorderConfig, AuditRecorderOptions, LoginFailedInput } from './AuditRecorder';
@@ -12,7 +12,7 @@ export type { ActionDefinition, RegisteredAction } from './ActionRegistry';
 export { builtinCatalog, catalogGroups, actionHints } from './catalog/index';
 export type { ActionName, BuiltinActionName, CustomAuditActions, DetailsOf } from './catalog/index';
 export type { ActionSpec, FromSchema, JsonSchema } from './catalog/schema';
-export { AuditDefinitionError, AuditShutdownError, AuditValidationError } from './errors';
+export { AuditDefinitionError, AuditNotStartedError, AuditShutdownError, AuditValidationError } from './errors';
 export type { AuditFieldError } from './errors';
 export { MemoryAuditSink } from './MemoryAuditSink';
 export type { MemoryAuditSinkOptions } from './MemoryAuditSink';

@@ -13,6 +13,7 @@ import type { ActivityType } from '../audit/context';
 import { ATTR, URL_ATTRIBUTES } from './attributes';
 import type { QueryRedactor } from './QueryRedactor';
 import type { RequestState } from './requestState';
+import { untrackedExpressRoute } from './routes/expressRoutes';
 import { reportOnce } from './reportOnce';
 
 /** Content types that mean "the user downloaded a file". */
@@ -23,24 +24,21 @@ function header(res: ServerResponse, name: string): string {
   return typeof value === 'string' ? value : Array.isArray(value) ? value.join(',') : value === undefined ? '' : String(value);
 }
 
-function activityType(state: RequestState, res: ServerResponse, method: string): ActivityType {
+function activityType(state: RequestState, res: ServerResponse, method: string, status: number): ActivityType {
   if (state.ctx.activityType !== null) return state.ctx.activityType;
   if (/^\s*attachment/i.test(header(res, 'content-disposition') || (state.contentDisposition ?? ''))) return 'file_download';
   const type = header(res, 'content-type') || (state.contentType ?? '');
   if (DOWNLOAD_TYPES.test(type)) return 'file_download';
-  if (method === 'GET' && type.startsWith('text/html')) return 'page_view';
+  // A framework's HTML 404/500 page answering an API call is not a page the user viewed.
+  if (method === 'GET' && status >= 200 && status < 300 && type.startsWith('text/html')) return 'page_view';
   return 'api_call';
 }
 
-/**
- * Express keeps the matched route on the request; other frameworks set http.route through their own
- * instrumentation; any other app names it with setRoute() (which wins over req.route).
- */
-function frameworkRoute(req: RequestState['req']): string | undefined {
-  const route = (req as unknown as { route?: { path?: unknown }; baseUrl?: unknown }).route;
-  if (route === undefined || typeof route.path !== 'string') return undefined;
-  const base = (req as unknown as { baseUrl?: unknown }).baseUrl;
-  return `${typeof base === 'string' ? base : ''}${route.path}`;
+/** The template the framework matched (routes/), or Express's own when its layers were not tracked. */
+function frameworkRoute(state: RequestState): string | undefined {
+  const route = state.route;
+  if (route === undefined) return untrackedExpressRoute(state.req);
+  return route === '' ? undefined : route;
 }
 
 /** Server spans carry their request's state under this symbol (cheaper for the GC than a WeakMap). */
@@ -54,9 +52,35 @@ export class ActivitySpanProcessor implements SpanProcessor {
 
   constructor(private readonly redactor: QueryRedactor) {}
 
+  /** Server spans whose response has not ended yet: ended by endOpenSpans() when the process ends first. */
+  private readonly open = new Set<Span>();
+
   /** Called from instrumentation-http's requestHook for server spans. */
   attach(span: object, state: RequestState): void {
     (span as SpanWithState)[kSpanState] = state;
+    this.open.add(span as Span);
+  }
+
+  /**
+   * Ends the server spans of requests still open as the process ends, so they
+   * are exported: with `fatal` (the uncaught exception or rejection that ends
+   * the process) as their error, else as `aborted` (their response never finished).
+   */
+  endOpenSpans(fatal: unknown): void {
+    for (const span of [...this.open]) {
+      try {
+        if (fatal !== undefined) {
+          const error = fatal instanceof Error ? fatal : new Error(String(fatal));
+          span.recordException(error);
+          span.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
+          span.setAttribute(ATTR.errorType, error.name);
+        }
+        span.end();
+      } catch (err) {
+        reportOnce('end-open-spans', 'could not end a request span at exit', err);
+      }
+    }
+    this.open.clear();
   }
 
   onStart(_span: Span, _parentContext: Context): void {}
@@ -67,6 +91,7 @@ export class ActivitySpanProcessor implements SpanProcessor {
       if (state !== undefined) {
         // The span waits in the export queue; it must not keep the request and response alive.
         (span as SpanWithState)[kSpanState] = undefined;
+        this.open.delete(span);
         if (state.res !== null) this.finishServerSpan(span, state, state.res);
         return;
       }
@@ -95,7 +120,7 @@ export class ActivitySpanProcessor implements SpanProcessor {
     span.setAttribute(ATTR.bodySize, noBody ? 0 : state.bodyBytes);
 
     if (span.attributes[ATTR.route] === undefined) {
-      const route = state.ctx.route ?? frameworkRoute(state.req);
+      const route = state.ctx.route ?? frameworkRoute(state);
       if (route !== undefined) {
         span.setAttribute(ATTR.route, route);
         span.updateName(`${method} ${route}`);
@@ -110,9 +135,12 @@ export class ActivitySpanProcessor implements SpanProcessor {
       const existing = span.attributes[ATTR.errorType];
       errorType = typeof existing === 'string' ? existing : 'Error';
     }
+    // The span ends on the response's 'close'; unfinished then, the client went
+    // away mid-response (a closed SSE stream, a cancelled download): not a success.
+    if (errorType === undefined && !res.writableFinished) errorType = 'aborted';
     if (errorType !== undefined) span.setAttribute(ATTR.errorType, errorType);
     span.setAttribute(ATTR.outcome, errorType === undefined ? 'success' : 'failure');
-    span.setAttribute(ATTR.activityType, activityType(state, res, method));
+    span.setAttribute(ATTR.activityType, activityType(state, res, method, status));
 
     const user = ctx.user;
     if (user !== null) {

@@ -6,7 +6,15 @@
  *    process still dies by that signal (an app without a handler must not be
  *    kept alive, as auto-instrumentations-node's register does);
  *  - beforeExit: flush only if spans ended since the last flush, so an idle
- *    process is never kept alive by flush after flush.
+ *    process is never kept alive by flush after flush;
+ *  - exit (process.exit() anywhere, an uncaught exception, an unhandled
+ *    rejection): Node runs 'exit' listeners synchronously and then ends, so
+ *    the spans left are sent synchronously (flushSync), with the requests
+ *    still open ended first. Node then prints the error and exits with the
+ *    code it would have used: we add no 'uncaughtException' listener (that
+ *    would keep the process alive), only the monitor, which observes.
+ * A signal the app listens to is flushed synchronously too: its handler often
+ * calls process.exit() in the same tick, which would cut an async export off.
  */
 import { diag } from '@opentelemetry/api';
 
@@ -17,6 +25,13 @@ export interface ExitWork {
   shutdown(): Promise<void>;
   /** Whether anything was buffered since the last flush; cleared by the caller's flush. */
   hasPending(): boolean;
+  /**
+   * Sends the buffered spans before returning. `ending`: the process ends now,
+   * so requests still open are ended first, failed by `fatal` when it is set.
+   */
+  flushSync(ending: { fatal: unknown } | null): void;
+  /** Says, in one stderr line, what could not be stored before the process ends (audit events left in the spool). */
+  reportUnstored(): void;
 }
 
 const SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
@@ -61,6 +76,7 @@ export function installExitHandlers(work: ExitWork): () => void {
     }
     inFlight.add(signal);
     if (appListens) {
+      flushSync(null);
       withDeadline(work.flush, work.timeoutMs, false, () => inFlight.delete(signal));
     } else {
       // Hold the process open until the deadline, then die by the same signal.
@@ -77,6 +93,32 @@ export function installExitHandlers(work: ExitWork): () => void {
     }
   };
 
+  const flushSync = (ending: { fatal: unknown } | null): void => {
+    try {
+      work.flushSync(ending);
+    } catch (err) {
+      diag.error('cvd-activity: flush at exit failed', err);
+    }
+  };
+
+  // The last uncaught error: what failed the requests still open if the process then ends
+  // with an error code (by Node, or by the app's own handler calling process.exit(1)).
+  let uncaught: { error: unknown } | undefined;
+  const onUncaught = (error: unknown): void => {
+    uncaught = { error };
+  };
+  const onExit = (code: number): void => {
+    flushSync({ fatal: code !== 0 ? uncaught?.error : undefined });
+    reportUnstored();
+  };
+  const reportUnstored = (): void => {
+    try {
+      work.reportUnstored();
+    } catch (err) {
+      diag.error('cvd-activity: could not report what is left at exit', err);
+    }
+  };
+
   const onBeforeExit = (): void => {
     if (flushedOnce && !pending()) return;
     flushedOnce = true;
@@ -86,15 +128,20 @@ export function installExitHandlers(work: ExitWork): () => void {
   const uninstall = (): void => {
     for (const signal of SIGNALS) process.removeListener(signal, onSignal);
     process.removeListener('beforeExit', onBeforeExit);
+    process.removeListener('uncaughtExceptionMonitor', onUncaught);
+    process.removeListener('exit', onExit);
   };
 
   function reraise(signal: NodeJS.Signals): void {
     uninstall();
+    reportUnstored();
     // With no listener left, node restores the default action: the process ends by `signal`.
     if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
   }
 
   for (const signal of SIGNALS) process.on(signal, onSignal);
   process.on('beforeExit', onBeforeExit);
+  process.on('uncaughtExceptionMonitor', onUncaught);
+  process.on('exit', onExit);
   return uninstall;
 }

@@ -36,6 +36,14 @@ export interface RequestState {
   /** Content-Type / Content-Disposition passed straight to writeHead(), which getHeader() cannot see. */
   contentType: string | null;
   contentDisposition: string | null;
+  /**
+   * The route template the framework matched (routes/), always a string copied
+   * from the framework: holding its request objects until the span ends costs
+   * far more than the copy. Undefined or '': none known, and http.route stays unset.
+   */
+  route: string | undefined;
+  /** Express: the path templates of the routers this request is inside, outermost first. */
+  mounts: string[] | null;
 }
 
 const kState = Symbol('cvd-activity.request');
@@ -67,6 +75,8 @@ export function requestState(req: IncomingMessage): RequestState | undefined {
     bodyBytes: 0,
     contentType: null,
     contentDisposition: null,
+    route: undefined,
+    mounts: null,
   };
   carrier[kState] = state;
   activityCounters.requests++;

@@ -28,6 +28,8 @@ export interface AuditPipelineHandle {
   sink: AuditSink & { forceFlush(timeoutMs?: number): Promise<void> };
   spanProcessor: SpanProcessor;
   status(): PipelineStatus;
+  /** Events this process accepted that are not committed yet (they wait in the spool), and where. */
+  unstored(): { count: number; dir: string };
 }
 
 /** Opens the spool (recovering segments of stopped processes) and starts the pipeline; throws SpoolOpenError when the spool folder is unusable. */
@@ -55,5 +57,6 @@ export function createAuditPipeline(config: CvdActivityConfig, options: CreateAu
     sink: pipeline,
     spanProcessor: new AuditSpanProcessor(pipeline),
     status: () => pipeline.status(),
+    unstored: () => ({ count: spool.accepted - spool.committedOwn, dir: spool.dir }),
   };
 }

@@ -6,6 +6,10 @@ import type { Server } from 'node:http';
 import { expect } from 'chai';
 import { createDemoServer } from '../../src/demo/server';
 import { assertLoopback } from '../../src/demo/client';
+// The demo imports the public package ('cvd-activity', i.e. dist/): its recorder is installed there.
+import { installAuditSink, resetAuditForTests } from '../../dist/audit/audit';
+import { MemoryAuditSink } from '../../dist/audit/MemoryAuditSink';
+import { testAuditConfig } from '../support/audit';
 
 describe('demo API', () => {
   let server: Server;
@@ -22,6 +26,8 @@ describe('demo API', () => {
   }
 
   before(async () => {
+    // The handlers record audit events, which needs a started recorder (here an in-memory one).
+    installAuditSink(new MemoryAuditSink(), testAuditConfig());
     server = createDemoServer(7);
     await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -31,7 +37,10 @@ describe('demo API', () => {
       tokens[user] = res.json.token;
     }
   });
-  after(() => new Promise<void>((done) => server.close(() => done())));
+  after(async () => {
+    await new Promise<void>((done) => server.close(() => done()));
+    resetAuditForTests();
+  });
 
   it('refuses a wrong password with 401 and a request without a token with 401', async () => {
     const wrong = await call('POST', '/api/auth/login', { json: { username: 'alice', password: 'nope' } });

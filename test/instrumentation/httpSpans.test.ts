@@ -62,14 +62,14 @@ describe('instrumentation: http spans of a CommonJS app under --require', functi
     expect(span.attributes['http.response.body.size']).to.equal(body.length).and.equal(9);
   });
 
-  it('takes http.route from the framework and names the span after it', async () => {
+  it('does not guess http.route from req.route and req.baseUrl (baseUrl holds values): no template, no route', async () => {
     await get('/api/devices/7');
     const span = await spanFor('/api/devices/7');
-    expect(span.attributes['http.route']).to.equal('/api/devices/:id');
-    expect(span.name).to.equal('GET /api/devices/:id');
+    expect(span.attributes).to.not.have.property('http.route');
+    expect(span.name).to.equal('GET');
   });
 
-  it('takes http.route from setRoute() in an app without a framework router, ahead of req.route', async () => {
+  it('takes http.route from setRoute() in an app without a framework router', async () => {
     await get('/api/orders/31');
     await get('/api/orders/32');
     const own = await spanFor('/api/orders/31');
@@ -99,6 +99,22 @@ describe('instrumentation: http spans of a CommonJS app under --require', functi
     expect((await spanFor('/api/export')).attributes['activity.type']).to.equal('file_download');
     expect((await spanFor('/login')).attributes['activity.type']).to.equal('login');
     expect((await spanFor('/logout')).attributes['activity.type']).to.equal('logout');
+  });
+
+  it('counts only a successful HTML response as a page view', async () => {
+    await get('/api/html-404');
+    const span = await spanFor('/api/html-404');
+    expect(span.attributes).to.include({ 'activity.type': 'api_call', 'error.type': '404', 'activity.outcome': 'failure' });
+  });
+
+  it('reports a response the client aborted (a closed SSE stream) as a failure with error.type aborted', async () => {
+    const controller = new AbortController();
+    const res = await fetch(`${app.base}/api/events`, { signal: controller.signal });
+    const reader = res.body!.getReader();
+    await reader.read();
+    controller.abort();
+    const span = await spanFor('/api/events');
+    expect(span.attributes).to.include({ 'http.response.status_code': 200, 'error.type': 'aborted', 'activity.outcome': 'failure' });
   });
 
   it('creates no span for health checks and static files, yet opens the request context for them', async () => {

@@ -112,6 +112,16 @@ describe('register', function () {
     expect(receiver.paths).to.not.include('/v1/metrics');
   });
 
+  it('writes nothing to the app\'s stdout, even at debug level: diag goes to stderr', async () => {
+    const app = await launch('cjs-app.js', 'require', { ...noTimerExport, OTEL_LOG_LEVEL: 'debug' });
+    await (await fetch(`${app.base}/api/devices`)).text();
+    app.proc.kill('SIGTERM');
+    await app.exited;
+    // Only the app's own line; our debug lines (there are many) are on stderr.
+    expect(app.stdout().trim().split('\n')).to.deep.equal([`LISTENING ${app.port}`]);
+    expect(app.stderr()).to.match(/cvd-activity|@opentelemetry/);
+  });
+
   it('ends an app with no SIGTERM handler by SIGTERM, after flushing its spans', async () => {
     const app = await launch('cjs-app.js', 'require', noTimerExport);
     await (await fetch(`${app.base}/api/devices`)).text();

@@ -55,6 +55,8 @@ export class OtlpReceiver {
   readonly contentTypes: string[] = [];
   /** Path of every export request (/v1/traces, /v1/metrics). */
   readonly paths: string[] = [];
+  /** Headers of every export request. */
+  readonly headers: Record<string, string | string[] | undefined>[] = [];
   private server: Server | null = null;
   url = '';
 
@@ -66,6 +68,7 @@ export class OtlpReceiver {
         const body = Buffer.concat(chunks);
         this.raw.push(body);
         this.paths.push(req.url ?? '');
+        this.headers.push(req.headers);
         const type = String(req.headers['content-type']);
         this.contentTypes.push(type);
         if (type.includes('protobuf')) {
@@ -125,6 +128,7 @@ export class OtlpReceiver {
     this.raw.length = 0;
     this.contentTypes.length = 0;
     this.paths.length = 0;
+    this.headers.length = 0;
   }
 
   async stop(): Promise<void> {
