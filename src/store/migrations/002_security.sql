@@ -1,0 +1,43 @@
+-- 002: closes findings of the security review (issue #16, docs/security.md).
+-- Same placeholders as 001. Every statement is safe to run again (CREATE OR
+-- REPLACE, DROP ... IF EXISTS first), and it runs on any schema migrated by 001.
+
+-- Finding 1: personal data never overrides chained content. The personal row
+-- is shown only for an event that carries its HMAC, and chained detail keys
+-- win over personal ones (`fields || details`, the right side wins).
+CREATE OR REPLACE VIEW {{schema}}.audit_trail AS
+SELECT
+  l.event_id, l.created_at, l.recorded_at, l.action, l.category, l.severity, l.outcome, l.reason,
+  l.user_id, l.user_role, l.session_id, l.resource_type, l.resource_id,
+  CASE WHEN p.erased_at IS NULL AND p.fields IS NOT NULL AND p.fields <> '{}'::jsonb
+       THEN p.fields || l.details ELSE l.details END AS details,
+  l.old_value, l.new_value, l.affected_records, l.trace_id, l.span_id, l.service_name, l.schema_valid,
+  l.stream_id, l.seq,
+  p.client_address, p.user_agent,
+  p.fields ->> 'username' AS username
+FROM {{schema}}.audit_log l
+LEFT JOIN {{schema}}.audit_personal p ON p.event_id = l.event_id AND l.pii_hmac IS NOT NULL;
+
+-- Finding 1: personal data can only be added together with its event: each
+-- inserted personal row needs an event carrying an HMAC that was inserted by
+-- this very transaction (its xmin). One check per statement (the writer COPYs
+-- a whole batch in one statement), through the transition table.
+CREATE OR REPLACE FUNCTION {{schema}}.audit_personal_with_event() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+  orphan uuid;
+BEGIN
+  EXECUTE format('SELECT n.event_id FROM added n WHERE NOT EXISTS (
+      SELECT 1 FROM %I.audit_log l WHERE l.event_id = n.event_id AND l.pii_hmac IS NOT NULL
+        AND l.xmin = pg_current_xact_id()::xid) LIMIT 1', TG_TABLE_SCHEMA) INTO orphan;
+  IF orphan IS NOT NULL THEN
+    RAISE EXCEPTION USING
+      ERRCODE = 'CVA01',
+      MESSAGE = format('the audit log is append-only: personal data of event %s may only be inserted in the transaction that inserts the event with its pii_hmac', orphan);
+  END IF;
+  RETURN NULL;
+END
+$fn$;
+DROP TRIGGER IF EXISTS audit_personal_with_event ON {{schema}}.audit_personal;
+CREATE TRIGGER audit_personal_with_event AFTER INSERT ON {{schema}}.audit_personal
+  REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION {{schema}}.audit_personal_with_event();
