@@ -181,7 +181,7 @@ function startSdk(config: CvdActivityConfig, noiseRules: readonly NoiseRule[]): 
   // Enrichment first (its onEnding runs before anyone's onEnd), the exporter last.
   const processors: SpanProcessor[] = [activity, ...parts.spanProcessors, ...(exporter ? [exporter] : [])];
 
-  installRequestPatches({ clientAddress: new ClientAddress(config.trustProxy), noise });
+  installRequestPatches({ clientAddress: new ClientAddress(config.trustProxy, config.proxyHeader), noise });
   // NodeSDK's constructor installs a logger from OTEL_LOG_LEVEL and warns when it
   // replaces one; startSync() puts ours back after start().
   diag.disable();
@@ -216,7 +216,7 @@ function startSdk(config: CvdActivityConfig, noiseRules: readonly NoiseRule[]): 
  */
 function startAuditOnly(config: CvdActivityConfig, build: StartPartsBuilder): ActivityHandle {
   const parts = auditParts(config, build);
-  installRequestPatches({ clientAddress: new ClientAddress(config.trustProxy), noise: new NoiseRules(config.noise, []) });
+  installRequestPatches({ clientAddress: new ClientAddress(config.trustProxy, config.proxyHeader), noise: new NoiseRules(config.noise, []) });
   return lifecycle(config, parts.spanProcessors, parts, null, () => Promise.resolve());
 }
 

@@ -42,6 +42,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): CvdActivity
     otlpMetricsEndpoint: 'http://localhost:4318/v1/metrics',
     metricsExportIntervalMs: 60000,
     trustProxy: false,
+    proxyHeader: 'x-forwarded-for',
     noise: {
       dropPaths: [...DEFAULT_DROP_PATHS],
       dropPathPrefixes: [...DEFAULT_DROP_PATH_PREFIXES],

@@ -18,6 +18,7 @@ export interface EnvOption {
 /** Every CVD_ACTIVITY_* variable, in README order. */
 export const ENV_OPTIONS: readonly EnvOption[] = [
   { env: 'CVD_ACTIVITY_TRUST_PROXY', path: 'trustProxy', parse: 'trustProxy' },
+  { env: 'CVD_ACTIVITY_PROXY_HEADER', path: 'proxyHeader', parse: 'string' },
   { env: 'CVD_ACTIVITY_NOISE_DROP_PATHS', path: 'noise.dropPaths', parse: 'list' },
   { env: 'CVD_ACTIVITY_NOISE_DROP_PATH_PREFIXES', path: 'noise.dropPathPrefixes', parse: 'list' },
   { env: 'CVD_ACTIVITY_NOISE_DROP_EXTENSIONS', path: 'noise.dropExtensions', parse: 'list' },

@@ -44,6 +44,7 @@ export const configSchema = {
         { type: 'array', minItems: 1, items: { type: 'string', pattern: CIDR } },
       ],
     },
+    proxyHeader: str('one of x-forwarded-for, forwarded', { enum: ['x-forwarded-for', 'forwarded'] }),
     noise: section({
       dropPaths: list('a list of paths starting with /', { type: 'string', pattern: '^/' }),
       dropPathPrefixes: list('a list of path prefixes starting with /', { type: 'string', pattern: '^/' }),
@@ -83,7 +84,7 @@ export const configSchema = {
   },
   required: [
     'disabled', 'serviceName', 'resourceAttributes', 'logLevel', 'tracesExporter', 'otlpTracesEndpoint', 'otlpProtocol',
-    'metricsExporter', 'otlpMetricsEndpoint', 'metricsExportIntervalMs', 'trustProxy',
+    'metricsExporter', 'otlpMetricsEndpoint', 'metricsExportIntervalMs', 'trustProxy', 'proxyHeader',
     'noise', 'redaction', 'audit', 'database', 'pipeline', 'shutdownTimeoutMs',
   ],
 } as const;
