@@ -26,6 +26,7 @@ export const DEFAULT_REDACTED_QUERY_PARAMS: readonly string[] = [
 /** Audit detail field name fragments whose values are never stored in clear. */
 export const DEFAULT_REDACTED_FIELDS: readonly string[] = [
   'password', 'passwd', 'secret', 'token', 'card_number', 'cardnumber', 'cvv', 'api_key', 'apikey',
+  'authorization', 'cookie', 'credential', 'private_key', 'session',
 ];
 
 /** A complete, valid configuration with every default; `env` only decides `audit.strict` (NODE_ENV=test). */
