@@ -13,6 +13,9 @@ export const REDACTED = 'REDACTED';
 /** Credentials recognisable by their value whatever the field's name: HTTP auth schemes and JWTs. */
 const CREDENTIAL_VALUE = /^\s*(?:bearer|basic|digest)\s+\S|^eyJ[\w-]{4,}\.eyJ[\w-]{4,}\./i;
 
+/** Longest field name whose decision is remembered. */
+const MAX_CACHED_NAME = 128;
+
 /** Lower-case letters and digits only: the form names are compared in. */
 export function canonicalName(name: string): string {
   return name.toLowerCase().replace(/[^a-z0-9]/g, '');
@@ -35,6 +38,7 @@ export class Redactor {
     if (decision === undefined) {
       const canonical = canonicalName(name);
       decision = this.patterns.some((p) => canonical.includes(p));
+      if (name.length > MAX_CACHED_NAME) return decision; // caching long names would bound keys, not bytes
       if (this.decisions.size >= 10_000) this.decisions.clear();
       this.decisions.set(name, decision);
     }
