@@ -12,7 +12,7 @@ import { checkName, DEFAULT_SCHEMA, quoteIdent } from './identifiers';
 
 /** What broke a chain first. */
 export type ChainProblemKind = 'hash-mismatch' | 'prev-hash-mismatch' | 'gap' | 'duplicate-seq' | 'head-mismatch' | 'missing-head' | 'retention-mismatch' | 'pii-mismatch'
-  | 'personal-without-hmac';
+  | 'personal-without-hmac' | 'recorded-at-backwards';
 
 /** The first broken link of one stream. */
 export interface ChainProblem {
@@ -60,6 +60,8 @@ export interface VerifyOptions {
   piiKey?: Buffer;
   /** Rows per page (default 5000). */
   pageSize?: number;
+  /** How far recorded_at may step back within a stream before it is a problem (ms, default 60000: clock adjustments). */
+  recordedAtSkewMs?: number;
 }
 
 interface Run { fromSeq: number; toSeq: number; fromPrevHash: string | null; toHash: string }
@@ -128,6 +130,8 @@ async function verifyStream(
   let expected = 1;
   let prev: string | null = null;
   let lastEvent: string | null = null;
+  let lastRecorded: string | null = null;
+  const skewMs = options.recordedAtSkewMs ?? 60_000;
   let ri = 0;
   const fail = (kind: ChainProblemKind, seq: number | null, eventId: string | null, message: string): StreamVerdict => {
     verdict.problem = { kind, seq, eventId, message: `stream ${streamId}: ${message}` };
@@ -162,6 +166,11 @@ async function verifyStream(
       if (chainHash({ streamId, seq, prevHash: prev }, toChainRow(r)) !== r.hash) {
         return fail('hash-mismatch', seq, r.event_id, `event ${r.event_id} (seq ${seq}) was altered: its hash does not match its content`);
       }
+      if (recordedBackwards(lastRecorded, r.recorded_at, skewMs)) {
+        return fail('recorded-at-backwards', seq, r.event_id,
+          `event ${r.event_id} (seq ${seq}) was recorded at ${r.recorded_at}, before the event ahead of it (${lastRecorded}): written into this stream later, back-dated`);
+      }
+      lastRecorded = r.recorded_at;
       const personalKind = personalProblem(r, pii);
       if (personalKind === 'personal-without-hmac') {
         return fail(personalKind, seq, r.event_id, `event ${r.event_id} (seq ${seq}) has personal data but no pii_hmac: it was added after the event`);
@@ -188,6 +197,11 @@ async function verifyStream(
       `the chain ends at seq ${end}${lastEvent ? ` (event ${lastEvent})` : ''} but the stored head is seq ${head.seq}: ${tail}`);
   }
   return verdict;
+}
+
+/** True when `recorded` lies more than `skewMs` before `previous` (both ISO 8601, ms, UTC). */
+function recordedBackwards(previous: string | null, recorded: string, skewMs: number): boolean {
+  return previous !== null && Date.parse(recorded) < Date.parse(previous) - skewMs;
 }
 
 /**
