@@ -7,6 +7,7 @@
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { redactUrl } from '../config/redactUrl';
 import { demoStateDir, startDemoDatabase, writeDemoInfo, type EmbeddedDemoDatabase } from './database';
 import { type ActivityStats, DemoServerProcess } from './DemoServerProcess';
 import { simulate, type SimulationReport } from './simulator';
@@ -132,7 +133,7 @@ export async function runDemo(options: DemoOptions, trail: DemoTrail): Promise<D
       durationMs: simulator.durationMs,
       simulator,
       activity,
-      traces: { exporter: endpoint ? 'otlp' : 'none', endpoint },
+      traces: { exporter: endpoint ? 'otlp' : 'none', endpoint: endpoint ? redactUrl(endpoint) : null },
       audit,
       verification,
       alerts,
@@ -143,10 +144,6 @@ export async function runDemo(options: DemoOptions, trail: DemoTrail): Promise<D
     if (scratch) rmSync(scratch, { recursive: true, force: true });
     await embedded?.stop();
   }
-}
-
-function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
 }
 
 function nextCommands(schema: string): string[] {

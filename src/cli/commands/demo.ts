@@ -15,6 +15,7 @@ import { evaluateAlerts } from '../../alerts/evaluate';
 import { DEMO_PG_PORT, DemoDatabaseError } from '../../demo/database';
 import { runDemo, type DemoTrail, type StoredEvents } from '../../demo/run';
 import { formatSummary } from '../../demo/summary';
+import { redactUrl } from '../../config/redactUrl';
 import { checkName, quoteIdent } from '../../store/identifiers';
 import { CliError, EXIT } from '../CliError';
 import { resolveConnection } from '../connection';
@@ -45,7 +46,7 @@ async function withClient<T>(url: string | undefined, fn: (client: pg.Client) =>
   try {
     await client.connect();
   } catch (err) {
-    const where = url ? url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@') : 'the server named by the PG* variables';
+    const where = url ? redactUrl(url) : 'the server named by the PG* variables';
     throw new CliError(EXIT.DATABASE, `demo: cannot connect to PostgreSQL at ${where}: ${(err as Error).message}`, { cause: err });
   }
   try {
