@@ -66,7 +66,7 @@ export class AuditRecorder {
     this.config = options.config;
     this.sink = options.sink;
     this.registry = options.registry ?? defaultActionRegistry();
-    this.settings = { serviceName: options.config.serviceName, maxFieldBytes: options.config.audit.maxFieldBytes, redactor: new Redactor(options.config.redaction.fields) };
+    this.settings = { serviceName: options.config.serviceName, maxFieldBytes: options.config.audit.maxFieldBytes, maxEventBytes: options.config.audit.maxEventBytes, redactor: new Redactor(options.config.redaction.fields) };
     const windowMs = options.config.audit.loginFailedWindowMs;
     this.loginsByUser = new LoginFailureCounter({ windowMs, now: options.now });
     this.loginsByAddress = new LoginFailureCounter({ windowMs, now: options.now });

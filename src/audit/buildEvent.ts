@@ -26,6 +26,8 @@ export interface CallCapture {
 export interface BuildSettings {
   serviceName: string;
   maxFieldBytes: number;
+  /** Largest serialized details + old/new value + personal fields (bytes). */
+  maxEventBytes: number;
   redactor: Redactor;
 }
 
@@ -96,6 +98,19 @@ export function buildEvent(name: string, action: RegisteredAction | undefined, r
     else setOwn(kept, key, allFit ? value : capField(value, maxFieldBytes));
   }
 
+  let oldCapped = allFit ? oldValue : capField(oldValue, maxFieldBytes);
+  let newCapped = allFit ? newValue : capField(newValue, maxFieldBytes);
+  // Each field is capped, but many of them are not: one event past what Postgres takes in a
+  // batch would block the trail for good. Measured only when some field needed a cap.
+  const size = allFit ? 0 : Buffer.byteLength(JSON.stringify([kept, oldCapped, newCapped, personalFields]));
+  if (size > settings.maxEventBytes) {
+    errors.push({ path: '/', rule: 'maxEventBytes', message: `the event is ${size} bytes serialized: allowed at most audit.maxEventBytes = ${settings.maxEventBytes} bytes; details, oldValue and newValue were left out` });
+    kept = { _omitted: `${size} bytes over audit.maxEventBytes (${settings.maxEventBytes})` };
+    oldCapped = null;
+    newCapped = null;
+    for (const key of Object.keys(personalFields)) delete personalFields[key];
+  }
+
   const event: AuditEvent = {
     v: 1,
     eventId: capture.eventId,
@@ -109,8 +124,8 @@ export function buildEvent(name: string, action: RegisteredAction | undefined, r
     resourceType: optionalText(fields.resourceType, '/resourceType', errors, 256) ?? action?.spec.resourceType ?? null,
     resourceId: optionalText(typeof fields.resourceId === 'number' ? String(fields.resourceId) : fields.resourceId, '/resourceId', errors, 1024),
     details: kept,
-    oldValue: allFit ? oldValue : capField(oldValue, maxFieldBytes),
-    newValue: allFit ? newValue : capField(newValue, maxFieldBytes),
+    oldValue: oldCapped,
+    newValue: newCapped,
     affectedRecords: affectedRecords as number | null,
     personal: { clientAddress: capture.clientAddress, userAgent: capture.userAgent, fields: personalFields },
     traceId: capture.traceId,

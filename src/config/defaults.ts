@@ -59,6 +59,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): CvdActivity
     audit: {
       strict: env.NODE_ENV === 'test',
       maxFieldBytes: 16384,
+      maxEventBytes: 1048576,
       mirror: 'span-event',
       loginFailedWindowMs: 5 * 60 * 1000,
       loginMaxAttempts: 5,

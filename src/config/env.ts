@@ -29,6 +29,7 @@ export const ENV_OPTIONS: readonly EnvOption[] = [
   { env: 'CVD_ACTIVITY_REDACT_FIELDS', path: 'redaction.fields', parse: 'list' },
   { env: 'CVD_ACTIVITY_STRICT', path: 'audit.strict', parse: 'boolean' },
   { env: 'CVD_ACTIVITY_MAX_FIELD_BYTES', path: 'audit.maxFieldBytes', parse: 'number' },
+  { env: 'CVD_ACTIVITY_MAX_EVENT_BYTES', path: 'audit.maxEventBytes', parse: 'number' },
   { env: 'CVD_ACTIVITY_AUDIT_MIRROR', path: 'audit.mirror', parse: 'string' },
   { env: 'CVD_ACTIVITY_LOGIN_FAILED_WINDOW_MS', path: 'audit.loginFailedWindowMs', parse: 'number' },
   { env: 'CVD_ACTIVITY_LOGIN_MAX_ATTEMPTS', path: 'audit.loginMaxAttempts', parse: 'number' },

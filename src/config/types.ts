@@ -42,6 +42,8 @@ export interface AuditConfig {
   strict: boolean;
   /** Serialized size above which a field is truncated (bytes). */
   maxFieldBytes: number;
+  /** Largest serialized event (details, old and new value, personal fields; bytes): strict mode refuses a larger one, lenient mode keeps it without them. */
+  maxEventBytes: number;
   /** Where the trace mirror of an audit event goes. */
   mirror: 'span-event' | 'log' | 'both' | 'none';
   /** Sliding window for counting failed logins (ms). */

@@ -15,7 +15,7 @@ const { createAuditRecorder } = require(${JSON.stringify(join(ROOT, 'dist/audit/
 const { ActionRegistry } = require(${JSON.stringify(join(ROOT, 'dist/audit/ActionRegistry.js'))});
 const sink = { enqueue() {}, forceFlush: async () => {}, shutdown: async () => {} };
 const recorder = createAuditRecorder({
-  config: { serviceName: 'memory', audit: { strict: false, maxFieldBytes: 16384, mirror: 'none', loginFailedWindowMs: 300000, loginMaxAttempts: 5 }, redaction: { fields: ['password'] } },
+  config: { serviceName: 'memory', audit: { strict: false, maxFieldBytes: 16384, maxEventBytes: 1048576, mirror: 'none', loginFailedWindowMs: 300000, loginMaxAttempts: 5 }, redaction: { fields: ['password'] } },
   sink, registry: new ActionRegistry(),
 });
 const filler = 'x'.repeat(100 * 1024);
