@@ -31,6 +31,7 @@ interface DemoFlags {
   json?: boolean;
   format: 'table' | 'json';
   verbose?: boolean;
+  migrate: boolean;
 }
 
 function positiveInt(name: string, max: number) {
@@ -118,6 +119,7 @@ export function registerDemoCommand(program: Command, cli: CliContext): void {
     .addOption(formatOption(['table', 'json'], 'the summary as a table for people or as JSON on stdout (progress stays on stderr)'))
     .option('--json', 'same as --format json')
     .option('--verbose', "show the demo API's and PostgreSQL's own output on stderr")
+    .option('--no-migrate', 'do not migrate the configured database (it is migrated already, and the login may only write: docker-compose.yml)')
     .addHelpText('after', `
 Uses --database-url / CVD_ACTIVITY_DATABASE_URL / DATABASE_URL / PG* when set, else an embedded
 PostgreSQL kept in .cvd-activity/demo-pg. Traces go to OTEL_EXPORTER_OTLP_ENDPOINT when set.
@@ -141,7 +143,7 @@ Exit codes: 0 done, chain verified; 1 chain verification failed; 2 bad flag;
       try {
         summary = await runDemo(
           {
-            durationSeconds: flags.duration, schema, seed: flags.seed, pgPort: flags.pgPort,
+            durationSeconds: flags.duration, schema, seed: flags.seed, pgPort: flags.pgPort, migrate: flags.migrate,
             database: conn.source === 'default' ? undefined : { url: conn.config.connectionString },
             onProgress: (line) => log(`demo: ${line}`), onLog: flags.verbose ? (line) => log(`  | ${line.trimEnd()}`) : undefined,
             signal: controller.signal,
