@@ -74,12 +74,22 @@ export class AuditRecorder {
 
   /** Records one event and returns its id. Strict mode throws AuditValidationError on bad input. */
   record(action: string, fields?: unknown): string {
+    return this.recordWith(action, fields, null);
+  }
+
+  /** record(), with the client address given by the caller (loginFailed) taking the request's place. */
+  private recordWith(action: string, fields: unknown, clientAddress: string | null): string {
     const mode = this.config.audit.mirror;
-    if (this.closed) return this.afterShutdown(action, fields, captureCall());
+    const captured = (target?: MirrorTarget): CallCapture => {
+      const capture = captureCall(target);
+      if (clientAddress !== null) capture.clientAddress = clientAddress;
+      return capture;
+    };
+    if (this.closed) return this.afterShutdown(action, fields, captured());
     let target: MirrorTarget = { span: undefined, own: false };
     try {
       if (mode !== 'none') target = this.safely(() => openMirrorTarget(mode, action), target);
-      const capture = captureCall(target);
+      const capture = captured(target);
       const event = this.build(action, fields, capture, this.config.audit.strict);
       this.deliver(event);
       if (mode !== 'none') this.safely(() => mirrorEvent(mode, event, target), undefined);
@@ -101,7 +111,8 @@ export class AuditRecorder {
     if (address) details.address_attempt_count = this.loginsByAddress.hit(address);
     const max = this.config.audit.loginMaxAttempts;
     details.limit_reached = (details.attempt_count as number) >= max || ((details.address_attempt_count as number | undefined) ?? 0) >= max;
-    return this.record('LOGIN_FAILED', { details, outcome: 'failure', reason: input?.reason ?? null });
+    // The address counted is the address stored: one the caller gives must not be counted but lost.
+    return this.recordWith('LOGIN_FAILED', { details, outcome: 'failure', reason: input?.reason ?? null }, address);
   }
 
   /** Adds an app's own action to this recorder's registry. */
@@ -171,13 +182,15 @@ export class AuditRecorder {
   }
 
   // Never lose an event silently: strict mode throws; lenient mode reports the
-  // whole (already redacted) event through diag and a process warning, which
-  // Node prints to stderr by default.
+  // (already redacted) event without its personal data through diag and a
+  // process warning, which Node prints to stderr by default.
   private afterShutdown(action: string, fields: unknown, capture: CallCapture): string {
     if (this.config.audit.strict) throw new AuditShutdownError(action);
     let json = '';
     try {
-      json = JSON.stringify(this.build(action, fields, capture, false));
+      // stderr is no place for personal data: it cannot be erased from logs.
+      const { personal: _personal, ...event } = this.build(action, fields, capture, false);
+      json = JSON.stringify(event);
     } catch {
       json = JSON.stringify({ eventId: capture.eventId, action });
     }

@@ -98,8 +98,8 @@ export function buildEvent(name: string, action: RegisteredAction | undefined, r
     else setOwn(kept, key, allFit ? value : capField(value, maxFieldBytes));
   }
 
-  let oldCapped = allFit ? oldValue : capField(oldValue, maxFieldBytes);
-  let newCapped = allFit ? newValue : capField(newValue, maxFieldBytes);
+  let oldCapped = splitPersonal(allFit ? oldValue : capField(oldValue, maxFieldBytes), personal, 'old_value', personalFields, maxFieldBytes);
+  let newCapped = splitPersonal(allFit ? newValue : capField(newValue, maxFieldBytes), personal, 'new_value', personalFields, maxFieldBytes);
   // Each field is capped, but many of them are not: one event past what Postgres takes in a
   // batch would block the trail for good. Measured only when some field needed a cap.
   const size = allFit ? 0 : Buffer.byteLength(JSON.stringify([kept, oldCapped, newCapped, personalFields]));
@@ -160,6 +160,22 @@ function optionalText(value: unknown, path: string, errors: AuditFieldError[], m
     return capField(JSON.stringify(value), maxBytes) as string;
   }
   return capField(value, maxBytes) as string;
+}
+
+/**
+ * `value` without the catalog's personal keys (an e-mail in a USER_UPDATE's
+ * before/after), which go to the personal fields as `old_value.email` /
+ * `new_value.email`: erasable like the details' own personal fields.
+ */
+function splitPersonal(value: unknown, personal: readonly string[], prefix: string, into: Record<string, string>, maxBytes: number): unknown {
+  if (personal.length === 0 || !isPlainObject(value) || !personal.some((key) => Object.hasOwn(value, key))) return value;
+  const kept: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    const v = value[key];
+    if (personal.includes(key)) into[`${prefix}.${key}`] = capField(typeof v === 'string' ? v : JSON.stringify(v), maxBytes) as string;
+    else setOwn(kept, key, v);
+  }
+  return kept;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -13,6 +13,7 @@ import { ALERT_RULES } from '../../alerts/rules';
 import { ALERTS_ACTOR_ID, exitCodeFor, FAIL_ON_CHOICES, formatJson, formatRules, formatTable, securityAlertEvent } from '../../alerts/report';
 import type { FailOn } from '../../alerts/report';
 import type { AlertFiring, AlertRule } from '../../alerts/types';
+import { decodePiiKey } from '../../config/piiKey';
 import { CliError, EXIT, usageError } from '../CliError';
 import { requireSchema, withClient } from '../connection';
 import type { CliConnection } from '../connection';
@@ -41,7 +42,8 @@ interface CheckFlags {
 
 /** Default recorder: the firing's SECURITY_ALERT through the catalog and the CLI's store-writer sink (cliAudit.ts). */
 function recordWithCatalog(cli: CliContext): (firing: AlertFiring, conn: CliConnection) => Promise<void> {
-  return (firing, conn) => cli.recordAudit([{ action: 'SECURITY_ALERT', fields: { ...securityAlertEvent(firing), actor: { id: ALERTS_ACTOR_ID } } }], conn);
+  return (firing, conn) => cli.recordAudit(
+    [{ action: 'SECURITY_ALERT', fields: { ...securityAlertEvent(firing), actor: { id: ALERTS_ACTOR_ID } } }], conn, decodePiiKey(cli.config().database.piiKey));
 }
 
 function selectRules(ids: string[] | undefined): readonly AlertRule[] {
