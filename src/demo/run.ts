@@ -7,7 +7,6 @@
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { redactUrl } from '../config/redactUrl';
 import { demoStateDir, startDemoDatabase, writeDemoInfo, type EmbeddedDemoDatabase } from './database';
 import { type ActivityStats, DemoServerProcess } from './DemoServerProcess';
 import { simulate, type SimulationReport } from './simulator';
@@ -133,11 +132,11 @@ export async function runDemo(options: DemoOptions, trail: DemoTrail): Promise<D
     const verification = await trail.verify(url, options.schema);
     const alerts = await trail.alerts(url, options.schema);
     return {
-      database: { kind: embedded ? 'embedded' : 'configured', url: url ? redactUrl(url) : null, schema: options.schema },
+      database: { kind: embedded ? 'embedded' : 'configured', url: url ?? null, schema: options.schema },
       durationMs: simulator.durationMs,
       simulator,
       activity,
-      traces: { exporter: endpoint ? 'otlp' : 'none', endpoint: endpoint ? redactUrl(endpoint) : null },
+      traces: { exporter: endpoint ? 'otlp' : 'none', endpoint },
       audit,
       verification,
       alerts,

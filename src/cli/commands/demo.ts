@@ -156,6 +156,12 @@ Exit codes: 0 done, chain verified; 1 chain verification failed; 2 bad flag;
       } finally {
         process.removeListener('SIGINT', stop);
       }
+      // The summary holds the database URL and the OTLP endpoint as given: print them without secrets.
+      summary = {
+        ...summary,
+        database: { ...summary.database, url: summary.database.url === null ? null : redactUrl(summary.database.url) },
+        traces: { ...summary.traces, endpoint: summary.traces.endpoint === null ? null : redactUrl(summary.traces.endpoint) },
+      };
       cli.stdout.write(flags.json || flags.format === 'json' ? `${JSON.stringify(summary, null, 2)}\n` : formatSummary(summary));
       if (!summary.verification.ok) throw new CliError(EXIT.FAILED, `demo: the audit trail did not verify: ${summary.verification.message}`);
     });
