@@ -73,9 +73,10 @@ export function resetAuditForTests(): void {
   preStartLogins = undefined;
 }
 
-function recordCall(action: string, fields: unknown): string {
+function recordCall(action: string, fields: unknown, clientAddress: string | null = null): string {
   if (installed) return installed.record(action, fields);
   const capture = captureCall();
+  if (clientAddress) capture.clientAddress = clientAddress; // loginFailed's own address is stored, not only counted
   if (pending.length >= PRE_START_BUFFER_MAX) {
     if (droppedBeforeStart++ === 0) diag.warn(`cvd-activity: the audit pre-start buffer is full (${PRE_START_BUFFER_MAX} events); events recorded before start() are being dropped`);
     return capture.eventId;
@@ -113,7 +114,7 @@ export const audit = {
     const details: Record<string, unknown> = { username: String(input?.username), attempt_count: attempts, max_attempts: PRE_START_LOGIN_MAX_ATTEMPTS };
     if (address) details.address_attempt_count = preStartLogins.address.hit(address);
     details.limit_reached = attempts >= PRE_START_LOGIN_MAX_ATTEMPTS || ((details.address_attempt_count as number | undefined) ?? 0) >= PRE_START_LOGIN_MAX_ATTEMPTS;
-    return recordCall('LOGIN_FAILED', { details, outcome: 'failure', reason: input?.reason });
+    return recordCall('LOGIN_FAILED', { details, outcome: 'failure', reason: input?.reason }, address ?? null);
   },
 
   /** DATA_EXPORT: what left the system, in which format, how many records, with which filters. */

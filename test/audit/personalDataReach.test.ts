@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { runCliProcess } from '../support/cli';
+import { audit, installAuditRecorder, resetAuditForTests } from '../../src/audit/audit';
 import { newTestRecorder } from '../support/audit';
 import { auditRecord, createAuditSchema } from '../support/auditStore';
 import type { AuditSchema } from '../support/auditStore';
@@ -72,6 +73,18 @@ describe('audit: personal data stays where erasure reaches it (finding 11)', fun
     recorder.loginFailed({ username: 'maria.lopez', clientAddress: '198.51.100.77', reason: 'wrong password' });
     expect(sink.events[0]!.personal.clientAddress).to.equal('198.51.100.77');
     expect(sink.events[0]!.details).to.include({ address_attempt_count: 1 });
+  });
+
+  it('stores the client address loginFailed() was given before start(), too', () => {
+    resetAuditForTests();
+    try {
+      audit.loginFailed({ username: 'maria.lopez', clientAddress: '198.51.100.78' });
+      const { recorder, sink } = newTestRecorder();
+      installAuditRecorder(recorder);
+      expect(sink.events[0]!.personal.clientAddress).to.equal('198.51.100.78');
+    } finally {
+      resetAuditForTests();
+    }
   });
 
   it('prints no personal data when an event is recorded after shutdown', () => {
