@@ -130,7 +130,7 @@ export async function erasePersonalData(client: ClientBase, options: ErasureOpti
   if (where.length === 0) throw new TypeError('erasePersonalData needs userId, eventIds or before');
   try {
     const result = await client.query(`UPDATE ${s}.audit_personal p
-        SET client_address = NULL, user_agent = NULL, fields = '{}', erased_at = now()
+        SET client_address = NULL, user_agent = NULL, fields = '{}', client_pseudonym = NULL, username_pseudonym = NULL, erased_at = now()
       WHERE p.erased_at IS NULL AND (${where.join(' OR ')})`, params);
     return result.rowCount ?? 0;
   } catch (err) {

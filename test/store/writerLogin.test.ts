@@ -1,7 +1,7 @@
 /**
  * Security finding 12, the database side: what a writer-only login (the app's
  * login in docker-compose.yml, a member of cvd_activity_writer) can and cannot
- * do. It may create partitions only for a window around now (not 1,200 months
+ * do, and what the reader (Grafana's login) sees. It may create partitions only for a window around now (not 1,200 months
  * under an exclusive lock), may not plant a head pointing at events that never
  * existed, may not bypass triggers; and the demo runs with it (--no-migrate).
  */
@@ -12,7 +12,9 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import pg from 'pg';
 import { runCliProcess } from '../support/cli';
-import { migratedSchema } from '../support/auditRecords';
+import { PiiHasher } from '../../src/store/HashChain';
+import { createPgAuditWriter } from '../../src/store/PgAuditWriter';
+import { auditRecord, migratedSchema, TEST_PII_KEY } from '../support/auditRecords';
 
 describe('security: a writer-only login (finding 12)', function () {
   this.timeout(120_000);
@@ -75,5 +77,37 @@ describe('security: a writer-only login (finding 12)', function () {
     } finally {
       rmSync(cwd, { recursive: true, force: true });
     }
+  });
+});
+
+describe('security: the reader role sees no personal data (finding 12)', function () {
+  this.timeout(60_000);
+  let db: Awaited<ReturnType<typeof migratedSchema>>;
+  const record = auditRecord({ details: { product: 'P-1' }, personal: { clientAddress: '203.0.113.7', userAgent: 'curl/8.5', fields: { username: 'alice' } } });
+
+  before(async () => {
+    db = await migratedSchema('readerpii');
+    const writer = createPgAuditWriter({ connectionString: db.url, schema: db.schema, streamId: 'app', piiKey: TEST_PII_KEY });
+    await writer.writeBatch([record]);
+    await writer.close();
+  });
+  after(async () => {
+    await db.client.query('ROLLBACK').catch(() => {});
+    await db?.drop();
+  });
+
+  it('gets pseudonyms through audit_trail, no user agent, no personal fields, and no audit_personal at all', async () => {
+    const s = `"${db.schema}"`;
+    await db.client.query('BEGIN; SET LOCAL ROLE cvd_activity_reader');
+    const { rows } = await db.client.query(`SELECT client_address, user_agent, username, details FROM ${s}.audit_trail`);
+    const hasher = new PiiHasher(TEST_PII_KEY);
+    expect(rows).to.deep.equal([{
+      client_address: hasher.pseudonym('203.0.113.7'), user_agent: null, username: hasher.pseudonym('alice'), details: record.details,
+    }]);
+    const err = await db.client.query(`SELECT * FROM ${s}.audit_personal`).then(() => null, (e: { code?: string }) => e);
+    expect(err?.code).to.equal('42501');
+    await db.client.query('ROLLBACK');
+    const owner = await db.client.query(`SELECT client_address, username FROM ${s}.audit_trail`);
+    expect(owner.rows).to.deep.equal([{ client_address: '203.0.113.7', username: 'alice' }]);
   });
 });

@@ -2,20 +2,33 @@
 -- Same placeholders as 001. Every statement is safe to run again (CREATE OR
 -- REPLACE, DROP ... IF EXISTS first), and it runs on any schema migrated by 001.
 
+-- Finding 12: keyed pseudonyms of the client address and user name, computed
+-- by the writer with the PII key (outside the chain, like the personal data).
+ALTER TABLE {{schema}}.audit_personal
+  ADD COLUMN IF NOT EXISTS client_pseudonym text,
+  ADD COLUMN IF NOT EXISTS username_pseudonym text;
+
 -- Finding 1: personal data never overrides chained content. The personal row
 -- is shown only for an event that carries its HMAC, and chained detail keys
 -- win over personal ones (`fields || details`, the right side wins).
+-- Finding 12: personal data only for those who may read audit_personal (the
+-- owner, the writer, a login granted SELECT on it). Everyone else, such as
+-- cvd_activity_reader behind Grafana, sees pseudonyms instead of the address
+-- and user name (alerts and dashboards still group by them), no user agent,
+-- and details without the personal fields. current_user is the caller here.
 CREATE OR REPLACE VIEW {{schema}}.audit_trail AS
 SELECT
   l.event_id, l.created_at, l.recorded_at, l.action, l.category, l.severity, l.outcome, l.reason,
   l.user_id, l.user_role, l.session_id, l.resource_type, l.resource_id,
-  CASE WHEN p.erased_at IS NULL AND p.fields IS NOT NULL AND p.fields <> '{}'::jsonb
+  CASE WHEN v.personal AND p.erased_at IS NULL AND p.fields IS NOT NULL AND p.fields <> '{}'::jsonb
        THEN p.fields || l.details ELSE l.details END AS details,
   l.old_value, l.new_value, l.affected_records, l.trace_id, l.span_id, l.service_name, l.schema_valid,
   l.stream_id, l.seq,
-  p.client_address, p.user_agent,
-  p.fields ->> 'username' AS username
+  CASE WHEN v.personal THEN p.client_address ELSE p.client_pseudonym END AS client_address,
+  CASE WHEN v.personal THEN p.user_agent END AS user_agent,
+  CASE WHEN v.personal THEN p.fields ->> 'username' ELSE p.username_pseudonym END AS username
 FROM {{schema}}.audit_log l
+CROSS JOIN (SELECT has_table_privilege(format('%I.audit_personal', {{schema_literal}}), 'SELECT') AS personal) v
 LEFT JOIN {{schema}}.audit_personal p ON p.event_id = l.event_id AND l.pii_hmac IS NOT NULL;
 
 -- Finding 1: personal data can only be added together with its event: each
