@@ -257,7 +257,7 @@ function startSdk(config: CvdActivityConfig, noiseRules: readonly NoiseRule[]): 
   // Enrichment first (its onEnding runs before anyone's onEnd), the exporter last.
   const processors: SpanProcessor[] = [activity, ...parts.spanProcessors, ...(exporter ? [exporter.processor] : [])];
 
-  installRequestPatches({ clientAddress: new ClientAddress(config.trustProxy), noise });
+  installRequestPatches({ clientAddress: new ClientAddress(config.trustProxy, config.proxyHeader), noise });
   // NodeSDK's constructor replaces the diag logger with a console one (stdout for
   // info/debug) when OTEL_LOG_LEVEL is set; ours, installed from the same setting, stays.
   const sdk = withoutEnv('OTEL_LOG_LEVEL', () => new NodeSDK({
@@ -291,7 +291,7 @@ function startSdk(config: CvdActivityConfig, noiseRules: readonly NoiseRule[]): 
  */
 function startAuditOnly(config: CvdActivityConfig, build: StartPartsBuilder): ActivityHandle {
   const parts = auditParts(config, build);
-  installRequestPatches({ clientAddress: new ClientAddress(config.trustProxy), noise: new NoiseRules(config.noise, []) });
+  installRequestPatches({ clientAddress: new ClientAddress(config.trustProxy, config.proxyHeader), noise: new NoiseRules(config.noise, []) });
   return lifecycle(config, parts.spanProcessors, parts, null, () => Promise.resolve());
 }
 

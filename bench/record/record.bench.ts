@@ -42,7 +42,7 @@ function recorder(mirror: AuditConfig['mirror']): AuditRecorder {
     sink: new NoopSink(),
     config: {
       serviceName: 'bench',
-      audit: { strict: false, maxFieldBytes: 16_384, mirror, loginFailedWindowMs: 300_000, loginMaxAttempts: 5 },
+      audit: { strict: false, maxFieldBytes: 16_384, maxEventBytes: 1 << 20, mirror, loginFailedWindowMs: 300_000, loginMaxAttempts: 5 },
       redaction: { fields: ['password', 'passwd', 'token', 'secret', 'card number', 'cvv', 'api key', 'authorization'] },
     },
   });

@@ -65,9 +65,9 @@ export const FIELDS = {
   priceNew: `coalesce(details->>'new_price', new_value->>'price', new_value::text)`,
   /** The rule id of a SECURITY_ALERT event written by `alerts check --record`. */
   alertRuleId: `coalesce(details->>'rule', resource_id)`,
-  /** Severity of the fired rule and the sentence saying who, how many, when (inside the evidence). */
+  /** Severity of the fired rule and the sentence saying who, how many, when (personal data; older events hold it inside the evidence). */
   alertSeverity: `(details->>'alert_severity')`,
-  alertMessage: `(details->'evidence'->>'message')`,
+  alertMessage: `coalesce(details->>'message', details->'evidence'->>'message')`,
 } as const;
 
 /** SQL list literal of the admin roles, for `lower(role) IN (...)`. */

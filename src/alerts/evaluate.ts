@@ -80,7 +80,8 @@ export async function evaluateAlerts(db: Queryable, options: EvaluateOptions = {
 export async function recordedRecently(db: Queryable, schema: string, firing: AlertFiring, windowSeconds: number, now: Date): Promise<boolean> {
   const { rows } = await db.query(
     `SELECT 1 FROM ${trailView(schema)}
-     WHERE action = $1 AND resource_id = $2 AND details->'evidence'->'labels' = $3::jsonb
+     WHERE action = $1 AND resource_id = $2
+       AND (details->>'labels' = $3 OR details->'evidence'->'labels' = $3::jsonb)
        AND created_at > $4::timestamptz - ($5::float8 * interval '1 second') AND created_at <= $4::timestamptz
      LIMIT 1`,
     [ACTIONS.securityAlert, firing.ruleId, JSON.stringify(firing.labels), now.toISOString(), windowSeconds],

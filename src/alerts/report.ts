@@ -41,34 +41,41 @@ export function formatJson(results: readonly AlertResult[]): string {
 /** Actor id to record SECURITY_ALERT events under (a system job, not a person). */
 export const ALERTS_ACTOR_ID = 'system:cvd-activity-alerts';
 
-/** The SECURITY_ALERT audit event for one firing, in the catalog's shape (details: rule, alert_severity, evidence). */
+/** The SECURITY_ALERT audit event for one firing, in the catalog's shape. */
 export interface SecurityAlertEvent {
   resourceType: 'alert_rule';
   /** The rule id. */
   resourceId: string;
-  details: { rule: string; alert_severity: AlertSeverity; evidence: Record<string, unknown> };
+  details: {
+    rule: string;
+    alert_severity: AlertSeverity;
+    /** How many and when: chained. */
+    evidence: Record<string, unknown>;
+    /** Who (user names, addresses): personal data, stored apart from the chain and erasable. */
+    labels: Record<string, string>;
+    message: string;
+    seen_with?: unknown[];
+  };
 }
 
 /**
  * What the composition root passes to `audit.record('SECURITY_ALERT', …)` for
- * one firing: who/what fired, the number, when, the sentence and the rule's
- * own evidence all go into `evidence`.
+ * one firing. Who fired (labels, the sentence naming them, the names seen with
+ * them) goes into the catalog's personal fields, never into the chained row,
+ * so erasing a person's data reaches it too; the numbers stay in `evidence`.
  */
 export function securityAlertEvent(firing: AlertFiring): SecurityAlertEvent {
+  const { seen_with: seenWith, ...evidence } = firing.evidence;
   return {
     resourceType: 'alert_rule',
     resourceId: firing.ruleId,
     details: {
       rule: firing.ruleId,
       alert_severity: firing.severity,
-      evidence: {
-        labels: firing.labels,
-        value: firing.value,
-        first_seen: firing.firstSeen,
-        last_seen: firing.lastSeen,
-        message: firing.message,
-        ...firing.evidence,
-      },
+      evidence: { value: firing.value, first_seen: firing.firstSeen, last_seen: firing.lastSeen, ...evidence },
+      labels: firing.labels,
+      message: firing.message,
+      ...(Array.isArray(seenWith) ? { seen_with: seenWith } : {}),
     },
   };
 }

@@ -65,19 +65,29 @@ export class AuditRecorder {
     this.config = options.config;
     this.sink = options.sink;
     this.registry = options.registry ?? defaultActionRegistry();
-    this.settings = { serviceName: options.config.serviceName, maxFieldBytes: options.config.audit.maxFieldBytes, redactor: new Redactor(options.config.redaction.fields) };
+    this.settings = { serviceName: options.config.serviceName, maxFieldBytes: options.config.audit.maxFieldBytes, maxEventBytes: options.config.audit.maxEventBytes, redactor: new Redactor(options.config.redaction.fields) };
     const { loginFailedWindowMs: windowMs, loginMaxAttempts: maxAttempts } = options.config.audit;
     this.failedLogins = new FailedLogins({ windowMs, maxAttempts, now: options.now });
   }
 
   /** Records one event and returns its id. Strict mode throws AuditValidationError on bad input. */
   record(action: string, fields?: unknown): string {
+    return this.recordWith(action, fields, null);
+  }
+
+  /** record(), with the client address given by the caller (loginFailed) taking the request's place. */
+  private recordWith(action: string, fields: unknown, clientAddress: string | null): string {
     const mode = this.config.audit.mirror;
-    if (this.closed) return this.afterShutdown(action, fields, captureCall());
+    const captured = (target?: MirrorTarget): CallCapture => {
+      const capture = captureCall(target);
+      if (clientAddress !== null) capture.clientAddress = clientAddress;
+      return capture;
+    };
+    if (this.closed) return this.afterShutdown(action, fields, captured());
     let target: MirrorTarget = { span: undefined, own: false };
     try {
       if (mode !== 'none') target = this.safely(() => openMirrorTarget(mode, action), target);
-      const capture = captureCall(target);
+      const capture = captured(target);
       const event = this.build(action, fields, capture, this.config.audit.strict);
       this.deliver(event);
       if (mode !== 'none') this.safely(() => mirrorEvent(mode, event, target), undefined);
@@ -89,7 +99,9 @@ export class AuditRecorder {
 
   /** Records LOGIN_FAILED with attempt counts per username and per client address over the sliding window. */
   loginFailed(input: LoginFailedInput): string {
-    return this.record('LOGIN_FAILED', this.failedLogins.fields(input, currentRequestContext()?.clientAddress ?? null));
+    // The address counted is the address stored: one the caller gives must not be counted but lost.
+    const address = input?.clientAddress ?? currentRequestContext()?.clientAddress ?? null;
+    return this.recordWith('LOGIN_FAILED', this.failedLogins.fields(input, address), address);
   }
 
   /** Adds an app's own action to this recorder's registry. */
@@ -150,13 +162,15 @@ export class AuditRecorder {
   }
 
   // Never lose an event silently: strict mode throws; lenient mode reports the
-  // whole (already redacted) event through diag and a process warning, which
-  // Node prints to stderr by default.
+  // (already redacted) event without its personal data through diag and a
+  // process warning, which Node prints to stderr by default.
   private afterShutdown(action: string, fields: unknown, capture: CallCapture): string {
     if (this.config.audit.strict) throw new AuditShutdownError(action);
     let json = '';
     try {
-      json = JSON.stringify(this.build(action, fields, capture, false));
+      // stderr is no place for personal data: it cannot be erased from logs.
+      const { personal: _personal, ...event } = this.build(action, fields, capture, false);
+      json = JSON.stringify(event);
     } catch {
       json = JSON.stringify({ eventId: capture.eventId, action });
     }

@@ -2,8 +2,11 @@
  * Counts failed logins per key (a username, a client address) over a sliding
  * window, in bounded memory: a fixed ring of time buckets per key, and a cap
  * on keys (least recently failed evicted first), so a brute-force run from
- * many addresses cannot grow it without limit.
+ * many addresses cannot grow it without limit. Keys are held as a fixed-size
+ * digest, never as given: a caller-chosen user name of any length costs the
+ * same few hundred bytes, so the bound holds in bytes, not only in keys.
  */
+import { createHash } from 'node:crypto';
 
 /** Buckets per window: counts are exact to 1/BUCKETS of the window at its far edge. */
 const BUCKETS = 30;
@@ -17,7 +20,7 @@ interface Ring {
 export interface LoginFailureCounterOptions {
   /** Sliding window (ms). */
   windowMs: number;
-  /** Most keys tracked at once. */
+  /** Most keys tracked at once (each costs about 0.5 KB, whatever its length). */
   maxKeys?: number;
   /** Clock (ms), replaceable in tests. */
   now?: () => number;
@@ -37,7 +40,8 @@ export class LoginFailureCounter {
   }
 
   /** Adds one failure for `key` and returns the failures within the window, this one included. */
-  hit(key: string): number {
+  hit(name: string): number {
+    const key = createHash('sha256').update(name).digest('base64');
     const bucket = Math.floor(this.now() / this.bucketMs);
     let ring = this.rings.get(key);
     if (ring) {

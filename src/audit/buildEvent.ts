@@ -26,6 +26,8 @@ export interface CallCapture {
 export interface BuildSettings {
   serviceName: string;
   maxFieldBytes: number;
+  /** Largest serialized details + old/new value + personal fields (bytes). */
+  maxEventBytes: number;
   redactor: Redactor;
 }
 
@@ -110,6 +112,19 @@ export function buildEvent(call: RecordCall, settings: BuildSettings): BuiltEven
     else setOwn(kept, key, allFit ? value : capField(value, maxFieldBytes));
   }
 
+  let oldCapped = splitPersonal(allFit ? oldValue : capField(oldValue, maxFieldBytes), personal, 'old_value', personalFields, maxFieldBytes);
+  let newCapped = splitPersonal(allFit ? newValue : capField(newValue, maxFieldBytes), personal, 'new_value', personalFields, maxFieldBytes);
+  // Each field is capped, but many of them are not: one event past what Postgres takes in a
+  // batch would block the trail for good. Measured only when some field needed a cap.
+  const size = allFit ? 0 : Buffer.byteLength(JSON.stringify([kept, oldCapped, newCapped, personalFields]));
+  if (size > settings.maxEventBytes) {
+    errors.push({ path: '/', rule: 'maxEventBytes', message: `the event is ${size} bytes serialized: allowed at most audit.maxEventBytes = ${settings.maxEventBytes} bytes; details, oldValue and newValue were left out` });
+    kept = { _omitted: `${size} bytes over audit.maxEventBytes (${settings.maxEventBytes})` };
+    oldCapped = null;
+    newCapped = null;
+    for (const key of Object.keys(personalFields)) delete personalFields[key];
+  }
+
   const event: AuditEvent = {
     v: 1,
     eventId: capture.eventId,
@@ -123,8 +138,8 @@ export function buildEvent(call: RecordCall, settings: BuildSettings): BuiltEven
     resourceType: optionalText(fields.resourceType, '/resourceType', errors, 256) ?? action?.spec.resourceType ?? null,
     resourceId: optionalText(typeof fields.resourceId === 'number' ? String(fields.resourceId) : fields.resourceId, '/resourceId', errors, 1024),
     details: kept,
-    oldValue: allFit ? oldValue : capField(oldValue, maxFieldBytes),
-    newValue: allFit ? newValue : capField(newValue, maxFieldBytes),
+    oldValue: oldCapped,
+    newValue: newCapped,
     affectedRecords: affectedRecords as number | null,
     personal: { clientAddress: capture.clientAddress, userAgent: capture.userAgent, fields: personalFields },
     traceId: capture.traceId,
@@ -159,6 +174,22 @@ function optionalText(value: unknown, path: string, errors: AuditFieldError[], m
     return capField(JSON.stringify(value), maxBytes) as string;
   }
   return capField(value, maxBytes) as string;
+}
+
+/**
+ * `value` without the catalog's personal keys (an e-mail in a USER_UPDATE's
+ * before/after), which go to the personal fields as `old_value.email` /
+ * `new_value.email`: erasable like the details' own personal fields.
+ */
+function splitPersonal(value: unknown, personal: readonly string[], prefix: string, into: Record<string, string>, maxBytes: number): unknown {
+  if (personal.length === 0 || !isPlainObject(value) || !personal.some((key) => Object.hasOwn(value, key))) return value;
+  const kept: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    const v = value[key];
+    if (personal.includes(key)) into[`${prefix}.${key}`] = capField(typeof v === 'string' ? v : JSON.stringify(v), maxBytes) as string;
+    else setOwn(kept, key, v);
+  }
+  return kept;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -2,11 +2,19 @@
  * Masks values whose field names look secret, at any depth of details, old
  * and new values, before an event leaves `record()`. Matching ignores case
  * and separators: `apiKey`, `api_key` and `API-Key` all match "api key".
+ * Values that are credentials by their form (`Bearer …`, a JWT) are masked
+ * under any name.
  */
 import { setOwn } from './normalize';
 
 /** What a redacted value becomes. */
 export const REDACTED = 'REDACTED';
+
+/** Credentials recognisable by their value whatever the field's name: HTTP auth schemes and JWTs. */
+const CREDENTIAL_VALUE = /^\s*(?:bearer|basic|digest)\s+\S|^eyJ[\w-]{4,}\.eyJ[\w-]{4,}\./i;
+
+/** Longest field name whose decision is remembered. */
+const MAX_CACHED_NAME = 128;
 
 /** Lower-case letters and digits only: the form names are compared in. */
 export function canonicalName(name: string): string {
@@ -30,6 +38,7 @@ export class Redactor {
     if (decision === undefined) {
       const canonical = canonicalName(name);
       decision = this.patterns.some((p) => canonical.includes(p));
+      if (name.length > MAX_CACHED_NAME) return decision; // caching long names would bound keys, not bytes
       if (this.decisions.size >= 10_000) this.decisions.clear();
       this.decisions.set(name, decision);
     }
@@ -38,6 +47,7 @@ export class Redactor {
 
   /** `value` with every secret-named field (any depth) set to REDACTED; copies only what changes. */
   redact(value: unknown): unknown {
+    if (typeof value === 'string') return CREDENTIAL_VALUE.test(value) ? REDACTED : value;
     if (value === null || typeof value !== 'object') return value;
     if (Array.isArray(value)) {
       let out: unknown[] | null = null;

@@ -152,7 +152,7 @@ export function browserActivityEndpoint(options: BrowserEndpointOptions = {}): B
   const maxBody = options.maxBodyBytes ?? 64 * 1024;
   const limiter = new RateLimiter(options.rateLimit);
   const config = configuration();
-  const clientAddress = new ClientAddress(options.trustProxy ?? config?.trustProxy ?? false);
+  const clientAddress = new ClientAddress(options.trustProxy ?? config?.trustProxy ?? false, config?.proxyHeader);
   let writer: BrowserEventWriter | null = null;
   try {
     writer = createWriter(options, config);

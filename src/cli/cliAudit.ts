@@ -23,8 +23,8 @@ export type CliAction = 'VIEW_USER_ACTIVITY' | 'VIEW_ACTIVITY_MONITOR' | 'DATA_E
 /** One CLI audit event: an action and its `record()` fields (typed by the catalog). */
 export type CliAuditEvent = { [A in CliAction]: { action: A; fields: RecordFields<A> } }[CliAction];
 
-/** Stores CLI audit events durably (all or none) before the command shows anything; throws if it cannot. */
-export type CliAuditRecorder = (events: readonly CliAuditEvent[], conn: CliConnection) => Promise<void>;
+/** Stores CLI audit events durably (all or none) before the command shows anything; throws if it cannot. `piiKey`: the configured HMAC key. */
+export type CliAuditRecorder = (events: readonly CliAuditEvent[], conn: CliConnection, piiKey?: Buffer | null) => Promise<void>;
 
 /** The operating-system user running the CLI: the actor of its reads. */
 export function cliActor(): ActorOverride {
@@ -43,11 +43,13 @@ class StoreWriterSink implements AuditSink {
   private readonly pool: pg.Pool;
   private readonly writer: ReturnType<typeof createPgAuditWriter>;
 
-  constructor(conn: CliConnection) {
+  constructor(conn: CliConnection, piiKey: Buffer | null) {
     this.pool = new pg.Pool({ ...conn.config, max: 1 });
     this.pool.on('error', () => {}); // an idle connection dropping surfaces in the next query
-    // CLI events carry no personal data, so their chain rows hold no HMAC and the key is never used.
-    this.writer = createPgAuditWriter({ pool: this.pool, schema: conn.schema, streamId: `cli@${hostname()}`, piiKey: randomBytes(32) });
+    // SECURITY_ALERT carries personal data (who fired): its HMAC must use the configured key, so
+    // `audit verify` with that key checks it. With none configured nobody can check any HMAC,
+    // and a key of this run alone is as good as any.
+    this.writer = createPgAuditWriter({ pool: this.pool, schema: conn.schema, streamId: `cli@${hostname()}`, piiKey: piiKey ?? randomBytes(32) });
   }
 
   enqueue(event: AuditEvent): void {
@@ -84,8 +86,8 @@ export function recordCliEvents(events: readonly CliAuditEvent[], sink: AuditSin
 }
 
 /** Default recorder: the events, built by the catalog, committed as one batch on the host's CLI stream. */
-export const recordWithStoreWriter: CliAuditRecorder = async (events, conn) => {
-  const sink = new StoreWriterSink(conn);
+export const recordWithStoreWriter: CliAuditRecorder = async (events, conn, piiKey = null) => {
+  const sink = new StoreWriterSink(conn, piiKey);
   try {
     recordCliEvents(events, sink);
     await sink.forceFlush();

@@ -15,6 +15,7 @@ import { DemoDatabaseLease, demoDatabaseInfo } from './demoDatabase';
 import { ConfigError } from '../config/ConfigError';
 import { loadConfig } from '../config/loadConfig';
 import type { CvdActivityConfig } from '../config/types';
+import { terminalSafe } from './terminalText';
 
 /** What every command gets besides its own flags. */
 export interface CliContext {
@@ -66,8 +67,9 @@ function packageVersion(): string {
 function createCli(options: RunOptions): CliInstance {
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
-  const stdout = options.stdout ?? process.stdout;
-  const stderr = options.stderr ?? process.stderr;
+  // Every text output, of every command, escaped in one place.
+  const stdout = terminalSafe(options.stdout ?? process.stdout);
+  const stderr = terminalSafe(options.stderr ?? process.stderr);
   const program = new Command('cvd-activity')
     .description('Activity tracking and the tamper-evident audit trail of cvd-activity')
     .option('--database-url <url>', 'postgres:// URL (default: CVD_ACTIVITY_DATABASE_URL, DATABASE_URL, then PG* variables)')
@@ -127,7 +129,7 @@ Every failure is one line on stderr; CVD_ACTIVITY_DEBUG=1 adds the stack of inte
 
 /** Runs the CLI on `argv` (process.argv shape) and resolves to the exit code; never throws. */
 export async function runCli(argv: string[], options: RunOptions = {}): Promise<number> {
-  const stderr = options.stderr ?? process.stderr;
+  const stderr = terminalSafe(options.stderr ?? process.stderr);
   const { program, close } = createCli(options);
   try {
     await program.parseAsync(argv);

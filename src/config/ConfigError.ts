@@ -1,3 +1,5 @@
+import { redactUrl } from './redactUrl';
+
 /** One thing wrong with the configuration. */
 export interface ConfigProblem {
   /** Option path, dotted (`noise.sampleRatio`), or the variable name for problems outside any option. */
@@ -10,9 +12,14 @@ export interface ConfigProblem {
   allowed: string;
 }
 
-function show(value: unknown): string {
+/** Options whose value is itself a secret: never printed, only its length. */
+const SECRET_OPTIONS = new Set(['database.piiKey']);
+
+/** The value as printed: secrets hidden, URLs without passwords or secret query values. */
+function show(key: string, value: unknown): string {
   if (value === undefined) return 'undefined';
-  const text = JSON.stringify(value) ?? String(value);
+  if (SECRET_OPTIONS.has(key) && typeof value === 'string') return `a value of ${value.length} characters (not shown)`;
+  const text = redactUrl(JSON.stringify(value) ?? String(value));
   return text.length > 120 ? `${text.slice(0, 117)}...` : text;
 }
 
@@ -23,7 +30,7 @@ export class ConfigError extends Error {
   readonly problems: readonly ConfigProblem[];
 
   constructor(problems: ConfigProblem[]) {
-    const parts = problems.map((p) => `${p.key} (from ${p.source}) is ${show(p.value)}: allowed ${p.allowed}`);
+    const parts = problems.map((p) => `${p.key} (from ${p.source}) is ${show(p.key, p.value)}: allowed ${p.allowed}`);
     super(`cvd-activity: invalid configuration: ${parts.join('; ')}`.replace(/[\r\n]+/g, ' '));
     this.name = 'ConfigError';
     this.problems = problems;

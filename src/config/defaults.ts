@@ -26,6 +26,7 @@ export const DEFAULT_REDACTED_QUERY_PARAMS: readonly string[] = [
 /** Audit detail field name fragments whose values are never stored in clear. */
 export const DEFAULT_REDACTED_FIELDS: readonly string[] = [
   'password', 'passwd', 'secret', 'token', 'card_number', 'cardnumber', 'cvv', 'api_key', 'apikey',
+  'authorization', 'cookie', 'credential', 'private_key', 'session',
 ];
 
 /** A complete, valid configuration with every default; `env` only decides `audit.strict` (NODE_ENV=test). */
@@ -42,6 +43,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): CvdActivity
     otlpMetricsEndpoint: 'http://localhost:4318/v1/metrics',
     metricsExportIntervalMs: 60000,
     trustProxy: false,
+    proxyHeader: 'x-forwarded-for',
     noise: {
       dropPaths: [...DEFAULT_DROP_PATHS],
       dropPathPrefixes: [...DEFAULT_DROP_PATH_PREFIXES],
@@ -57,6 +59,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): CvdActivity
     audit: {
       strict: env.NODE_ENV === 'test',
       maxFieldBytes: 16384,
+      maxEventBytes: 1048576,
       mirror: 'span-event',
       loginFailedWindowMs: 5 * 60 * 1000,
       loginMaxAttempts: 5,

@@ -18,6 +18,7 @@ export interface EnvOption {
 /** Every CVD_ACTIVITY_* variable, in README order. */
 export const ENV_OPTIONS: readonly EnvOption[] = [
   { env: 'CVD_ACTIVITY_TRUST_PROXY', path: 'trustProxy', parse: 'trustProxy' },
+  { env: 'CVD_ACTIVITY_PROXY_HEADER', path: 'proxyHeader', parse: 'string' },
   { env: 'CVD_ACTIVITY_NOISE_DROP_PATHS', path: 'noise.dropPaths', parse: 'list' },
   { env: 'CVD_ACTIVITY_NOISE_DROP_PATH_PREFIXES', path: 'noise.dropPathPrefixes', parse: 'list' },
   { env: 'CVD_ACTIVITY_NOISE_DROP_EXTENSIONS', path: 'noise.dropExtensions', parse: 'list' },
@@ -28,6 +29,7 @@ export const ENV_OPTIONS: readonly EnvOption[] = [
   { env: 'CVD_ACTIVITY_REDACT_FIELDS', path: 'redaction.fields', parse: 'list' },
   { env: 'CVD_ACTIVITY_STRICT', path: 'audit.strict', parse: 'boolean' },
   { env: 'CVD_ACTIVITY_MAX_FIELD_BYTES', path: 'audit.maxFieldBytes', parse: 'number' },
+  { env: 'CVD_ACTIVITY_MAX_EVENT_BYTES', path: 'audit.maxEventBytes', parse: 'number' },
   { env: 'CVD_ACTIVITY_AUDIT_MIRROR', path: 'audit.mirror', parse: 'string' },
   { env: 'CVD_ACTIVITY_LOGIN_FAILED_WINDOW_MS', path: 'audit.loginFailedWindowMs', parse: 'number' },
   { env: 'CVD_ACTIVITY_LOGIN_MAX_ATTEMPTS', path: 'audit.loginMaxAttempts', parse: 'number' },

@@ -44,6 +44,7 @@ export const configSchema = {
         { type: 'array', minItems: 1, items: { type: 'string', pattern: CIDR } },
       ],
     },
+    proxyHeader: str('one of x-forwarded-for, forwarded', { enum: ['x-forwarded-for', 'forwarded'] }),
     noise: section({
       dropPaths: list('a list of paths starting with /', { type: 'string', pattern: '^/' }),
       dropPathPrefixes: list('a list of path prefixes starting with /', { type: 'string', pattern: '^/' }),
@@ -59,6 +60,7 @@ export const configSchema = {
     audit: section({
       strict: bool('true or false'),
       maxFieldBytes: int('an integer from 256 to 1048576 (bytes)', 256, 1048576),
+      maxEventBytes: int('an integer from 4096 to 67108864 (bytes)', 4096, 67108864),
       mirror: str('one of span-event, log, both, none', { enum: ['span-event', 'log', 'both', 'none'] }),
       loginFailedWindowMs: int('an integer from 1000 to 86400000 (ms)', 1000, 86400000),
       loginMaxAttempts: int('an integer from 1 to 1000', 1, 1000),
@@ -83,7 +85,7 @@ export const configSchema = {
   },
   required: [
     'disabled', 'serviceName', 'resourceAttributes', 'logLevel', 'tracesExporter', 'otlpTracesEndpoint', 'otlpProtocol',
-    'metricsExporter', 'otlpMetricsEndpoint', 'metricsExportIntervalMs', 'trustProxy',
+    'metricsExporter', 'otlpMetricsEndpoint', 'metricsExportIntervalMs', 'trustProxy', 'proxyHeader',
     'noise', 'redaction', 'audit', 'database', 'pipeline', 'shutdownTimeoutMs',
   ],
 } as const;

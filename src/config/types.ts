@@ -4,7 +4,9 @@
  * receives a `CvdActivityConfig` (or a part of it) from the composition root.
  */
 
-/** Which X-Forwarded-For / Forwarded hops to believe: none, the last N, or peers inside these CIDRs. */
+/** The header trusted proxies write; only this one is read. */
+export type ProxyHeader = 'x-forwarded-for' | 'forwarded';
+/** Which hops of the proxy header (`proxyHeader`) to believe: none, the last N, or peers inside these CIDRs. */
 export type TrustProxy = false | number | string[];
 
 /** OpenTelemetry diag levels, as OTEL_LOG_LEVEL spells them (lower-cased). */
@@ -40,6 +42,8 @@ export interface AuditConfig {
   strict: boolean;
   /** Serialized size above which a field is truncated (bytes). */
   maxFieldBytes: number;
+  /** Largest serialized event (details, old and new value, personal fields; bytes): strict mode refuses a larger one, lenient mode keeps it without them. */
+  maxEventBytes: number;
   /** Where the trace mirror of an audit event goes. */
   mirror: 'span-event' | 'log' | 'both' | 'none';
   /** Sliding window for counting failed logins (ms). */
@@ -95,6 +99,8 @@ export interface CvdActivityConfig {
   /** How often the activity counters are exported (ms). */
   metricsExportIntervalMs: number;
   trustProxy: TrustProxy;
+  /** The one header the trusted proxies write the client address into; no other is read. */
+  proxyHeader: ProxyHeader;
   noise: NoiseConfig;
   redaction: RedactionConfig;
   audit: AuditConfig;

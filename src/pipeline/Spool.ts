@@ -12,7 +12,7 @@
  * atomic step only one claimant can win) and queued ahead of new events.
  */
 import { diag } from '@opentelemetry/api';
-import { closeSync, fdatasyncSync, mkdirSync, openSync, unlinkSync } from 'node:fs';
+import { closeSync, fdatasyncSync, openSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AuditEvent } from '../audit/types';
 import type { SpoolOptions, SpoolStatus } from './types';
@@ -20,7 +20,7 @@ import { SpoolFullError, SpoolOpenError, SpoolWriteError } from './errors';
 import { RefusalReporter } from './RefusalReporter';
 import { appendLine, parseEventLine } from './segmentLines';
 import { SpillReader } from './SpillReader';
-import { claimOrphanSegments, lockName, newInstanceId, segmentName, writeLock } from './spoolFiles';
+import { claimOrphanSegments, lockName, newInstanceId, openPrivateFolder, segmentName, writeLock } from './spoolFiles';
 
 interface Segment {
   seq: number;
@@ -72,7 +72,7 @@ export class Spool {
     this.maxInMemory = Math.max(1, options.maxInMemory ?? 10_000);
     this.instance = options.instance ?? newInstanceId();
     try {
-      mkdirSync(this.dir, { recursive: true });
+      openPrivateFolder(this.dir);
       writeLock(this.dir, this.instance);
       this.claimOrphans();
     } catch (err) {
@@ -214,7 +214,7 @@ export class Spool {
     if (seg && !seg.sealed) return seg;
     const seq = this.nextSeq++;
     const path = join(this.dir, segmentName(this.instance, seq));
-    const fd = openSync(path, 'a');
+    const fd = openSync(path, 'a', 0o600);
     const created: Segment = { seq, path, fd, bytes: 0, events: 0, sealed: false, own: true, inMemory: 0, dirty: false };
     this.segments.push(created);
     return created;

@@ -7,12 +7,13 @@
  * `<instance>_<seq>.seg`. An instance is dead when its lock file is missing, or
  * names this host and a pid that no longer runs (or runs but started at another
  * time: the pid was reused). Segments of dead instances are orphans that the
- * next process to start claims by renaming them to its own name.
+ * next process to start claims by renaming them to its own name. Files are
+ * created 0600 in a folder of mode 0700: segments hold personal data in clear.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 /** Contents of `<instance>.lock`. */
 export interface SpoolLock {
@@ -46,6 +47,26 @@ export function newInstanceId(): string {
 /** File name of segment `seq` of `instance`; the zero padding keeps names sorted by seq. */
 export function segmentName(instance: string, seq: number): string {
   return `${instance}_${String(seq).padStart(8, '0')}.seg`;
+}
+
+/**
+ * Creates the spool folder 0700 (its parents as usual), tightens one of ours
+ * that others may read, and refuses one that others may write to: they could
+ * plant segments that this process would store as chained audit events.
+ */
+export function openPrivateFolder(dir: string): void {
+  mkdirSync(dirname(dir), { recursive: true });
+  try {
+    mkdirSync(dir, { mode: 0o700 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  const st = statSync(dir);
+  if (!st.isDirectory()) throw new Error(`${dir} is not a folder`);
+  if ((st.mode & 0o022) !== 0) {
+    throw new Error(`${dir} is writable by other users (mode ${(st.mode & 0o777).toString(8)}); allowed: a folder only its owner can write to (chmod 700)`);
+  }
+  if ((st.mode & 0o077) !== 0 && st.uid === process.getuid?.()) chmodSync(dir, 0o700);
 }
 
 /** File name of the lock of `instance`. */
@@ -96,7 +117,7 @@ export function writeLock(dir: string, instance: string): void {
     createdAt: new Date().toISOString(),
   };
   const tmp = join(dir, `.${instance}.lock.tmp`);
-  writeFileSync(tmp, JSON.stringify(lock));
+  writeFileSync(tmp, JSON.stringify(lock), { mode: 0o600 });
   renameSync(tmp, join(dir, lockName(instance)));
 }
 
@@ -115,12 +136,21 @@ export type InstanceState = 'live' | 'dead' | 'other-host';
 /** Whether the process that owns `instance` still runs. Another host's processes are never judged dead. */
 export function instanceState(dir: string, instance: string): InstanceState {
   const lock = readLock(dir, instance);
-  if (!lock) return 'dead';
+  if (!lock) return stateWithoutLock(instance);
   if (lock.host !== safeHostname()) return 'other-host';
   if (!pidAlive(lock.pid)) return 'dead';
   const now = processStartTime(lock.pid);
   if (lock.startTime !== null && now !== null && now !== lock.startTime) return 'dead';
   return 'live';
+}
+
+/**
+ * An instance whose lock is gone closed (leaving uncommitted events) or died
+ * before writing it: its segments are claimed only when the host in its id is
+ * this one. A planted segment named for another host is never claimed.
+ */
+function stateWithoutLock(instance: string): InstanceState {
+  return /^(.+)_\d+_[0-9a-f]+$/.exec(instance)?.[1] === safeHostname() ? 'dead' : 'other-host';
 }
 
 function pidAlive(pid: number): boolean {

@@ -130,6 +130,16 @@ export class PiiHasher {
     this.outer = createHash('sha256').update(this.outerPad);
   }
 
+  /**
+   * A stable pseudonym of a user name or address (`p:` and 16 hex digits) for
+   * readers who may not see personal data: keyed, so guesses cannot be tested
+   * without the key. Its message starts with a tag that is no event id, so it
+   * never equals a row's pii_hmac input.
+   */
+  pseudonym(value: string): string {
+    return `p:${this.hmac('pseudonym', value, null, '{}').slice(0, 16)}`;
+  }
+
   /** HMAC of `[eventId, clientAddress, userAgent, fields]` as canonical JSON (`fieldsJson` already canonical). */
   hmac(eventId: string, clientAddress: string | null, userAgent: string | null, fieldsJson: string): string {
     const message = `[${jsonString(eventId)},${jsonString(clientAddress)},${jsonString(userAgent)},${fieldsJson}]`;

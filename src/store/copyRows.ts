@@ -18,7 +18,7 @@ export const LOG_COLUMNS = 'event_id, created_at, recorded_at, action, category,
   + 'schema_valid, schema_errors, pii_hmac, stream_id, seq, prev_hash, hash';
 
 /** Columns of audit_personal in the order `personalLine` writes them. */
-export const PERSONAL_COLUMNS = 'event_id, client_address, user_agent, fields';
+export const PERSONAL_COLUMNS = 'event_id, client_address, user_agent, fields, client_pseudonym, username_pseudonym';
 
 /** One audit_log row in COPY text format. */
 export function logLine(link: ChainLink, row: ChainRow, hash: string): string {
@@ -32,7 +32,8 @@ export function logLine(link: ChainLink, row: ChainRow, hash: string): string {
 
 /** One audit_personal row in COPY text format. */
 export function personalLine(eventId: string, personal: PreparedPersonal): string {
-  return `${eventId}\t${copyField(personal.clientAddress)}\t${copyField(personal.userAgent)}\t${copyField(personal.fields)}\n`;
+  return `${eventId}\t${copyField(personal.clientAddress)}\t${copyField(personal.userAgent)}\t${copyField(personal.fields)}\t`
+    + `${copyField(personal.clientPseudonym)}\t${copyField(personal.usernamePseudonym)}\n`;
 }
 
 /** COPYs ready-made text in one piece. */

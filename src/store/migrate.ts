@@ -14,7 +14,7 @@ import { checkName, DEFAULT_SCHEMA, quoteIdent, quoteLiteral } from './identifie
 export interface AuditRoles {
   /** INSERT and SELECT on the trail, UPDATE of its own stream heads. */
   writer: string;
-  /** SELECT only. */
+  /** SELECT only, and no personal data: the audit_trail view shows it pseudonyms. */
   reader: string;
 }
 
@@ -153,7 +153,9 @@ async function grantRoles(client: ClientBase, schema: string, roles: AuditRoles)
     GRANT EXECUTE ON FUNCTION ${s}.audit_ensure_partitions(timestamptz[]) TO ${w};
     GRANT SELECT, INSERT ON ${s}.browser_events TO ${w};
     GRANT EXECUTE ON FUNCTION ${s}.browser_ensure_partitions(timestamptz[]), ${s}.browser_apply_retention(timestamptz) TO ${w};
-    GRANT SELECT ON ${s}.audit_log, ${s}.audit_personal, ${s}.audit_streams, ${s}.audit_retention,
-      ${s}.audit_trail, ${s}.schema_migrations, ${s}.audit_quarantine, ${s}.browser_events TO ${r};`);
+    GRANT SELECT ON ${s}.audit_log, ${s}.audit_streams, ${s}.audit_retention,
+      ${s}.audit_trail, ${s}.schema_migrations, ${s}.audit_quarantine, ${s}.browser_events TO ${r};
+    -- Personal data only for a role that needs it: the view shows the reader pseudonyms.
+    REVOKE SELECT ON ${s}.audit_personal FROM ${r};`);
   return true;
 }

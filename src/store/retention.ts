@@ -14,6 +14,10 @@ export interface RetentionOptions {
   schema?: string;
   /** Monthly partitions that end at or before this instant are dropped. */
   before: Date;
+  /** The policy: months always kept (default 24, at least 1); a `before` later than now minus this is refused. */
+  keepMonths?: number;
+  /** The current time (tests). */
+  now?: Date;
 }
 
 /** What a retention run removed. */
@@ -30,6 +34,7 @@ export async function dropPartitionsBefore(client: ClientBase, options: Retentio
   if (!(options.before instanceof Date) || Number.isNaN(options.before.getTime())) {
     throw new TypeError(`before must be a valid Date, got ${String(options.before)}`);
   }
+  checkCutoff(options);
   const s = quoteIdent(schema);
   try {
     await client.query('BEGIN');
@@ -67,6 +72,22 @@ export async function dropPartitionsBefore(client: ClientBase, options: Retentio
     }
   } catch (err) {
     throw toStoreError(err, `dropping audit partitions of schema ${schema}`);
+  }
+}
+
+/**
+ * Refuses a cutoff later than the policy allows: a mistyped or future date
+ * would otherwise drop the current month, and verify would then find nothing
+ * left to check.
+ */
+function checkCutoff(options: RetentionOptions): void {
+  const keep = options.keepMonths ?? 24;
+  if (!Number.isInteger(keep) || keep < 1) throw new TypeError(`keepMonths must be an integer of at least 1, got ${String(keep)}`);
+  const latest = new Date(options.now ?? Date.now());
+  latest.setUTCMonth(latest.getUTCMonth() - keep);
+  if (options.before.getTime() > latest.getTime()) {
+    throw new RangeError(`before ${options.before.toISOString()} is later than the retention policy allows: `
+      + `with keepMonths ${keep} the latest cutoff is ${latest.toISOString()}`);
   }
 }
 
@@ -109,7 +130,7 @@ export async function erasePersonalData(client: ClientBase, options: ErasureOpti
   if (where.length === 0) throw new TypeError('erasePersonalData needs userId, eventIds or before');
   try {
     const result = await client.query(`UPDATE ${s}.audit_personal p
-        SET client_address = NULL, user_agent = NULL, fields = '{}', erased_at = now()
+        SET client_address = NULL, user_agent = NULL, fields = '{}', client_pseudonym = NULL, username_pseudonym = NULL, erased_at = now()
       WHERE p.erased_at IS NULL AND (${where.join(' OR ')})`, params);
     return result.rowCount ?? 0;
   } catch (err) {

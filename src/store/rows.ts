@@ -30,6 +30,9 @@ export interface PreparedPersonal {
   userAgent: string | null;
   /** Canonical JSON object text. */
   fields: string;
+  /** Keyed pseudonyms shown to readers without access to personal data (outside the HMAC). */
+  clientPseudonym: string | null;
+  usernamePseudonym: string | null;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -93,7 +96,12 @@ export function completeRow(id: IdentifiedRow, pii: PiiHasher): PreparedRow {
   let personal: PreparedPersonal | null = null;
   let hmac: string | null = null;
   if (clientAddress !== null || userAgent !== null || Object.keys(fields).length > 0) {
-    personal = { clientAddress, userAgent, fields: canonicalJson(fields) };
+    const username = typeof fields.username === 'string' ? storableText(fields.username) : null;
+    personal = {
+      clientAddress, userAgent, fields: canonicalJson(fields),
+      clientPseudonym: clientAddress === null ? null : pii.pseudonym(clientAddress),
+      usernamePseudonym: username === null ? null : pii.pseudonym(username),
+    };
     hmac = pii.hmac(id.eventId, clientAddress, userAgent, personal.fields);
   }
 

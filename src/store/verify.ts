@@ -11,7 +11,8 @@ import type { ChainRow } from './canonicalEncoding';
 import { checkName, DEFAULT_SCHEMA, quoteIdent } from './identifiers';
 
 /** What broke a chain first. */
-export type ChainProblemKind = 'hash-mismatch' | 'prev-hash-mismatch' | 'gap' | 'duplicate-seq' | 'head-mismatch' | 'missing-head' | 'retention-mismatch' | 'pii-mismatch';
+export type ChainProblemKind = 'hash-mismatch' | 'prev-hash-mismatch' | 'gap' | 'duplicate-seq' | 'head-mismatch' | 'missing-head' | 'retention-mismatch' | 'pii-mismatch'
+  | 'personal-without-hmac' | 'recorded-at-backwards';
 
 /** The first broken link of one stream. */
 export interface ChainProblem {
@@ -59,6 +60,8 @@ export interface VerifyOptions {
   piiKey?: Buffer;
   /** Rows per page (default 5000). */
   pageSize?: number;
+  /** How far recorded_at may step back within a stream before it is a problem (ms, default 60000: clock adjustments). */
+  recordedAtSkewMs?: number;
 }
 
 interface Run { fromSeq: number; toSeq: number; fromPrevHash: string | null; toHash: string }
@@ -120,14 +123,15 @@ async function verifyStream(
 ): Promise<StreamVerdict> {
   const pageSize = options.pageSize ?? 5000;
   const pii = options.piiKey ? new PiiHasher(options.piiKey) : null;
-  const personal = pii
-    ? ', p.client_address, p.user_agent, p.fields::text AS fields, p.erased_at::text AS erased_at, (p.event_id IS NOT NULL)::text AS has_personal'
-    : '';
-  const join = pii ? ` LEFT JOIN ${s}.audit_personal p ON p.event_id = l.event_id` : '';
+  const personal = `, (p.event_id IS NOT NULL)::text AS has_personal${
+    pii ? ', p.client_address, p.user_agent, p.fields::text AS fields, p.erased_at::text AS erased_at' : ''}`;
+  const join = ` LEFT JOIN ${s}.audit_personal p ON p.event_id = l.event_id`;
   const verdict: StreamVerdict = { streamId, rows: 0, headSeq: head ? head.seq : null, problem: null };
   let expected = 1;
   let prev: string | null = null;
   let lastEvent: string | null = null;
+  let lastRecorded: string | null = null;
+  const skewMs = options.recordedAtSkewMs ?? 60_000;
   let ri = 0;
   const fail = (kind: ChainProblemKind, seq: number | null, eventId: string | null, message: string): StreamVerdict => {
     verdict.problem = { kind, seq, eventId, message: `stream ${streamId}: ${message}` };
@@ -162,10 +166,16 @@ async function verifyStream(
       if (chainHash({ streamId, seq, prevHash: prev }, toChainRow(r)) !== r.hash) {
         return fail('hash-mismatch', seq, r.event_id, `event ${r.event_id} (seq ${seq}) was altered: its hash does not match its content`);
       }
-      if (pii && r.has_personal === 'true' && r.erased_at === null && r.pii_hmac !== null
-        && pii.hmac(r.event_id, r.client_address, r.user_agent, canonicalJson(JSON.parse(r.fields))) !== r.pii_hmac) {
-        return fail('pii-mismatch', seq, r.event_id, `the personal data of event ${r.event_id} (seq ${seq}) was altered`);
+      if (recordedBackwards(lastRecorded, r.recorded_at, skewMs)) {
+        return fail('recorded-at-backwards', seq, r.event_id,
+          `event ${r.event_id} (seq ${seq}) was recorded at ${r.recorded_at}, before the event ahead of it (${lastRecorded}): written into this stream later, back-dated`);
       }
+      lastRecorded = r.recorded_at;
+      const personalKind = personalProblem(r, pii);
+      if (personalKind === 'personal-without-hmac') {
+        return fail(personalKind, seq, r.event_id, `event ${r.event_id} (seq ${seq}) has personal data but no pii_hmac: it was added after the event`);
+      }
+      if (personalKind) return fail(personalKind, seq, r.event_id, `the personal data of event ${r.event_id} (seq ${seq}) was altered`);
       prev = r.hash;
       lastEvent = r.event_id;
       expected = seq + 1;
@@ -187,6 +197,24 @@ async function verifyStream(
       `the chain ends at seq ${end}${lastEvent ? ` (event ${lastEvent})` : ''} but the stored head is seq ${head.seq}: ${tail}`);
   }
   return verdict;
+}
+
+/** True when `recorded` lies more than `skewMs` before `previous` (both ISO 8601, ms, UTC). */
+function recordedBackwards(previous: string | null, recorded: string, skewMs: number): boolean {
+  return previous !== null && Date.parse(recorded) < Date.parse(previous) - skewMs;
+}
+
+/**
+ * What is wrong with a row's personal data: a personal row where the chained
+ * row holds no HMAC was never covered by the chain (forged after the fact);
+ * with the key, personal data not erased must match the HMAC.
+ */
+function personalProblem(r: Record<string, any>, pii: PiiHasher | null): ChainProblemKind | null {
+  if (r.has_personal !== 'true') return null;
+  if (r.pii_hmac === null) return 'personal-without-hmac';
+  if (pii && r.erased_at === null
+    && pii.hmac(r.event_id, r.client_address, r.user_agent, canonicalJson(JSON.parse(r.fields))) !== r.pii_hmac) return 'pii-mismatch';
+  return null;
 }
 
 /** A stored row, read back, in the shape that was hashed. */

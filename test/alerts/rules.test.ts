@@ -9,13 +9,16 @@ import { parse } from 'yaml';
 import { evaluateAlerts } from '../../src/alerts/evaluate';
 import { ALERT_RULES } from '../../src/alerts/rules';
 import type { AlertRule } from '../../src/alerts/types';
-import { auditRecord, createAuditSchema } from '../support/auditStore';
+import { PiiHasher } from '../../src/store/canonicalEncoding';
+import { auditRecord, createAuditSchema, SEED_PII_KEY } from '../support/auditStore';
 import type { AuditSchema, EventSpec } from '../support/auditStore';
 import { expandGrafanaSql } from '../support/grafanaMacros';
 
 const provisioning = parse(readFileSync(join(__dirname, '../../dashboards/provisioning/alerting/cvd-activity.yaml'), 'utf8'));
 const rule = (id: string): AlertRule => ALERT_RULES.find((r) => r.id === id)!;
 const MIN = 60_000;
+/** What the reader role sees instead of a user name or address: the writer's keyed pseudonym. */
+const pseudonym = (value: string): string => new PiiHasher(SEED_PII_KEY).pseudonym(value);
 
 /** Who fires, as `alerts check` and as the provisioned Grafana rule see it (they must agree). */
 async function firing(db: AuditSchema, r: AlertRule, until: Date): Promise<string[]> {
@@ -70,7 +73,10 @@ describe('alert rules against the audit trail', function () {
 
     it('fires for a user name with 6 failures from different addresses, not for any address', async () => {
       await seed(series(6, until, 4 * MIN, (i) => login('alice', `10.1.0.${i}`)));
-      expect(await firing(db, r, until)).to.deep.equal(['username|alice']);
+      // The reader sees a pseudonym, never the name (security finding 12); the owner sees the name.
+      expect(await firing(db, r, until)).to.deep.equal([`username|${pseudonym('alice')}`]);
+      const [asOwner] = await evaluateAlerts(db.pool, { schema: db.schema, until, rules: [r] });
+      expect(asOwner!.firings.map((f) => f.labels.key)).to.deep.equal(['alice']);
     });
 
     it('stays quiet at 5 failures', async () => {
@@ -80,7 +86,7 @@ describe('alert rules against the audit trail', function () {
 
     it('fires for a client address trying 6 user names (credential stuffing)', async () => {
       await seed(series(6, until, 4 * MIN, (i) => login(`user${i}`, '203.0.113.9')));
-      expect(await firing(db, r, until)).to.deep.equal(['client_address|203.0.113.9']);
+      expect(await firing(db, r, until)).to.deep.equal([`client_address|${pseudonym('203.0.113.9')}`]);
     });
 
     it('counts within a sliding 5-minute window: 6 failures spread over 12 minutes stay quiet', async () => {

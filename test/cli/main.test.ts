@@ -35,12 +35,13 @@ describe('cvd-activity CLI (dist/cli/main.js in a child process)', function () {
   it('migrate creates the schema, then reports it up to date', async () => {
     const first = await runCliProcess(['migrate'], env);
     expect(first, first.stderr).to.include({ code: 0 });
-    expect(first.stdout).to.match(new RegExp(`schema ${test.schema} at 127\\.0\\.0\\.1:\\d+/test: applied 001_audit_trail`));
+    expect(first.stdout).to.match(new RegExp(`schema ${test.schema} at 127\\.0\\.0\\.1:\\d+/test: applied 001_audit_trail, 002_security`));
     const second = await runCliProcess(['migrate', '--schema', test.schema], { CVD_ACTIVITY_DATABASE_URL: test.url });
     expect(second.code).to.equal(0);
     expect(second.stdout).to.include('already up to date');
     const writer = createPgAuditWriter({ connectionString: test.url, schema: test.schema, streamId: 'app', piiKey: TEST_PII_KEY });
-    await writer.writeBatch([auditRecord(), bob, auditRecord({ outcome: 'failure', reason: 'denied' })]);
+    await writer.writeBatch([auditRecord(), bob, auditRecord({ outcome: 'failure', reason: 'denied', details: { price: 1 } })]);
+    // (Short details: the table cuts the details cell at 90 characters, and reason= comes last.)
     await writer.close();
   });
 

@@ -29,6 +29,9 @@ interface Service {
 }
 interface ComposeFile { services: Record<string, Service>; volumes?: Record<string, unknown> }
 
+/** Passwords docker-compose.yml requires (no defaults): set for `docker-compose config`. */
+const REQUIRED_PASSWORDS = { CVD_POSTGRES_PASSWORD: 'p1', CVD_POSTGRES_APP_PASSWORD: 'p2', CVD_POSTGRES_READER_PASSWORD: 'p3', CVD_GRAFANA_ADMIN_PASSWORD: 'p4' };
+
 function load(file: string): ComposeFile {
   return parse(readFileSync(join(root, file), 'utf8'), { merge: true }) as ComposeFile;
 }
@@ -66,9 +69,14 @@ describe('docker-compose.yml', () => {
       this.skip();
     }
     for (const args of [['-f', 'docker-compose.yml'], ['-f', 'docker-compose.yml', '-f', 'docker-compose.two-tier.yml']]) {
-      const result = spawnSync('docker-compose', [...args, 'config', '-q'], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+      const result = spawnSync('docker-compose', [...args, 'config', '-q'], { cwd: root, encoding: 'utf8', timeout: 60_000, env: { ...process.env, ...REQUIRED_PASSWORDS } });
       expect(result.status, `docker-compose ${args.join(' ')} config -q:\n${result.stderr}`).to.equal(0);
     }
+    // Without the passwords it refuses to start, naming the first one missing.
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !(k in REQUIRED_PASSWORDS)));
+    const bare = spawnSync('docker-compose', ['-f', 'docker-compose.yml', 'config', '-q'], { cwd: root, encoding: 'utf8', timeout: 60_000, env });
+    expect(bare.status).to.not.equal(0);
+    expect(bare.stderr).to.match(/set CVD_[A-Z_]+_PASSWORD/);
   });
 
   it('runs postgres, migrate, collector, tempo, prometheus, grafana and the demo app', () => {
@@ -77,7 +85,7 @@ describe('docker-compose.yml', () => {
     expect(base.services.migrate!.command).to.deep.equal(['node', 'dist/cli/main.js', 'migrate']);
     // `cvd-activity demo` runs the demo API as `node --require <package>/dist/register.js dist/demo/server.js`.
     expect(base.services.demo!.command!.slice(0, 3)).to.deep.equal(['node', 'dist/cli/main.js', 'demo']);
-    expect(base.services.demo!.environment).to.include({ CVD_DEMO_HOST: '0.0.0.0', CVD_ACTIVITY_DATABASE_URL: 'postgres://cvd:cvd@postgres:5432/cvd' });
+    expect(base.services.demo!.environment).to.include({ CVD_DEMO_HOST: '0.0.0.0' });
   });
 
   it('signs a checkpoint every 5 minutes into its own volume, with the key in another one', () => {
@@ -115,8 +123,8 @@ describe('docker-compose.yml', () => {
 
   it('gives every long-running service a healthcheck, and every dependency a condition', () => {
     // The contrib Collector image has no shell or HTTP client to probe with;
-    // migrate and reader-login are one-shot jobs that dependents wait to complete.
-    const noHealthcheck = new Set(['collector', 'migrate', 'reader-login']);
+    // migrate, reader-login and app-login are one-shot jobs that dependents wait to complete.
+    const noHealthcheck = new Set(['collector', 'migrate', 'reader-login', 'app-login']);
     for (const [name, service] of Object.entries(base.services)) {
       if (!noHealthcheck.has(name)) expect(service.healthcheck, `${name} healthcheck`).to.be.an('object');
       for (const [dep, spec] of Object.entries(service.depends_on ?? {})) {
@@ -125,7 +133,7 @@ describe('docker-compose.yml', () => {
         if (spec.condition === 'service_healthy') expect(base.services[dep]!.healthcheck, `${dep} must have a healthcheck`).to.be.an('object');
       }
     }
-    expect(base.services.demo!.depends_on).to.deep.include({ migrate: { condition: 'service_completed_successfully' } });
+    expect(base.services.demo!.depends_on).to.deep.include({ 'app-login': { condition: 'service_completed_successfully' } });
   });
 
   it('keeps data in named volumes that are declared', () => {
@@ -160,8 +168,8 @@ describe('docker-compose.yml', () => {
     expect(tempoEndpoint).to.equal(`tempo:${tempo.distributor.receivers.otlp.protocols.grpc.endpoint.split(':')[1]}`);
     const spanMetricsPort = otelcol.match(/SPAN_METRICS_PROMETHEUS_ENDPOINT:-[^:}]+:(\d+)/)![1];
     expect(prometheus).to.include(`collector:${spanMetricsPort}`);
-    expect(base.services.collector!.ports).to.include(`${spanMetricsPort}:${spanMetricsPort}`);
-    expect(base.services.tempo!.ports).to.include(`${tempo.server.http_listen_port}:${tempo.server.http_listen_port}`);
+    expect(base.services.collector!.ports).to.include(`127.0.0.1:${spanMetricsPort}:${spanMetricsPort}`);
+    expect(base.services.tempo!.ports).to.include(`127.0.0.1:${tempo.server.http_listen_port}:${tempo.server.http_listen_port}`);
     expect(base.services.demo!.environment?.OTEL_EXPORTER_OTLP_ENDPOINT).to.equal('http://collector:4318');
   });
 
@@ -171,9 +179,48 @@ describe('docker-compose.yml', () => {
     expect(section, 'docs/deployment.md section "Run the full stack"').to.not.equal('');
     for (const [name, service] of Object.entries(base.services)) {
       for (const port of service.ports ?? []) {
-        const published = port.replace(/^\$\{[A-Z_]+:-(\d+)\}/, '$1').split(':')[0];
+        const published = port.replace(/^127\.0\.0\.1:/, '').replace(/^\$\{[A-Z_]+:-(\d+)\}/, '$1').split(':')[0];
         expect(section, `${name} port ${published}`).to.include(published);
       }
     }
+  });
+});
+
+describe('docker-compose.yml deployment defaults (security finding 12)', () => {
+  const base = load('docker-compose.yml');
+  const text = readFileSync(join(root, 'docker-compose.yml'), 'utf8');
+
+  it('has no password in clear and none with a default: each one is required', () => {
+    expect(text).to.not.match(/postgres:\/\/\w+:\w+@/); // no literal user:password in a URL
+    expect(text).to.not.match(/PASSWORD:-/);
+    for (const [name, service] of Object.entries(base.services)) {
+      for (const [key, value] of Object.entries(service.environment ?? {})) {
+        if (/PASSWORD/.test(key)) expect(value, `${name} ${key}`).to.match(/^\$\{CVD_[A-Z_]+_PASSWORD:\?/);
+      }
+    }
+  });
+
+  it('publishes every port on 127.0.0.1 only', () => {
+    for (const [name, service] of Object.entries(base.services)) {
+      for (const port of service.ports ?? []) expect(port, name).to.match(/^127\.0\.0\.1:/);
+    }
+  });
+
+  it('runs the app as a writer-only login, the owner only for migrations and role set-up', () => {
+    expect(base.services.demo!.environment!.CVD_ACTIVITY_DATABASE_URL).to.match(/^postgres:\/\/cvd_app:\$\{CVD_POSTGRES_APP_PASSWORD:\?/);
+    expect(base.services.demo!.command).to.include('--no-migrate');
+    const appLogin = base.services['app-login']!.command!.join(' ');
+    expect(appLogin).to.include('GRANT cvd_activity_writer TO cvd_app').and.include('NOSUPERUSER NOCREATEDB NOCREATEROLE');
+    expect(appLogin).to.not.match(/GRANT (?!cvd_activity_writer)/);
+    expect(base.services.demo!.depends_on).to.deep.include({ 'app-login': { condition: 'service_completed_successfully' } });
+    const owners = Object.entries(base.services).filter(([, sv]) => JSON.stringify(sv.environment ?? {}).includes('PGUSER')).map(([n]) => n);
+    expect(owners.sort()).to.deep.equal(['app-login', 'migrate', 'reader-login']);
+  });
+
+  it('gives Grafana no default admin password and no anonymous access', () => {
+    const env = base.services.grafana!.environment!;
+    expect(env.GF_SECURITY_ADMIN_PASSWORD).to.match(/^\$\{CVD_GRAFANA_ADMIN_PASSWORD:\?/);
+    expect(env.GF_AUTH_ANONYMOUS_ENABLED).to.equal('false');
+    expect(env).to.not.have.property('GF_AUTH_ANONYMOUS_ORG_ROLE');
   });
 });

@@ -19,7 +19,7 @@ export const DEFAULT_REDACTION_FIELDS = ['password', 'passwd', 'secret', 'token'
 export function testAuditConfig(audit: Partial<AuditConfig> = {}, fields = DEFAULT_REDACTION_FIELDS): AuditRecorderConfig {
   return {
     serviceName: 'audit-test',
-    audit: { strict: false, maxFieldBytes: 16 * 1024, mirror: 'span-event', loginFailedWindowMs: 5 * 60_000, loginMaxAttempts: 5, ...audit },
+    audit: { strict: false, maxFieldBytes: 16 * 1024, maxEventBytes: 1 << 20, mirror: 'span-event', loginFailedWindowMs: 5 * 60_000, loginMaxAttempts: 5, ...audit },
     redaction: { fields },
   };
 }

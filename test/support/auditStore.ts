@@ -20,7 +20,8 @@ export interface AuditSchema {
   drop(): Promise<void>;
 }
 
-const PII_KEY = Buffer.from('dashboards-test-pii-key-0123456789');
+/** The HMAC key the seeder's writer uses. */
+export const SEED_PII_KEY = Buffer.from('dashboards-test-pii-key-0123456789');
 
 /** Migrates a fresh schema with the store's migrations. */
 export async function createAuditSchema(prefix = 'alerts'): Promise<AuditSchema> {
@@ -32,7 +33,7 @@ export async function createAuditSchema(prefix = 'alerts'): Promise<AuditSchema>
   } finally {
     client.release();
   }
-  const writer = createPgAuditWriter({ pool, schema: t.schema, streamId: `test-${randomUUID()}`, piiKey: PII_KEY });
+  const writer = createPgAuditWriter({ pool, schema: t.schema, streamId: `test-${randomUUID()}`, piiKey: SEED_PII_KEY });
   return {
     url: t.url,
     schema: t.schema,

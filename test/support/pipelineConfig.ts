@@ -15,9 +15,10 @@ export function pipelineTestConfig(pipeline: Partial<PipelineConfig> & { spoolDi
     otlpMetricsEndpoint: 'http://127.0.0.1:4318/v1/metrics',
     metricsExportIntervalMs: 60_000,
     trustProxy: false,
+    proxyHeader: 'x-forwarded-for',
     noise: { dropPaths: [], dropPathPrefixes: [], dropExtensions: [], dropServiceWorker: false, sampledPaths: [], sampleRatio: 1 },
     redaction: { queryParams: [], fields: [] },
-    audit: { strict: false, maxFieldBytes: 8192, mirror: 'none', loginFailedWindowMs: 900_000, loginMaxAttempts: 5 },
+    audit: { strict: false, maxFieldBytes: 8192, maxEventBytes: 1 << 20, mirror: 'none', loginFailedWindowMs: 900_000, loginMaxAttempts: 5 },
     database: { url, schema: 'cvd_activity', autoMigrate: true, piiKey: null },
     pipeline: {
       spoolMaxBytes: 256 << 20,

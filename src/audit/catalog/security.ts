@@ -69,9 +69,16 @@ export const securityActions = {
     category: 'security',
     severity: 'critical',
     resourceType: 'alert_rule',
-    description: 'An alert rule fired (who, how many, when in evidence).',
-    details: details({ rule: text, alert_severity: { enum: ['low', 'medium', 'high', 'critical'] }, evidence: looseObject }, ['rule', 'evidence']),
-    example: { resourceId: 'failed-logins', details: { rule: 'failed-logins', alert_severity: 'high', evidence: { username_hmac: 'ab12…', attempts: 7, window_minutes: 5 } } },
+    description: 'An alert rule fired: how many and when in evidence; who (labels, message, seen_with) as personal data, erasable.',
+    details: details(
+      { rule: text, alert_severity: { enum: ['low', 'medium', 'high', 'critical'] }, evidence: looseObject, labels: looseObject, message: { type: 'string' }, seen_with: { type: 'array' } },
+      ['rule', 'evidence'],
+    ),
+    personal: ['labels', 'message', 'seen_with'],
+    example: {
+      resourceId: 'failed-logins',
+      details: { rule: 'failed-logins', alert_severity: 'critical', evidence: { value: 7, attempts_in_period: 7 }, labels: { key_type: 'username', key: 'maria.lopez' }, message: 'user name maria.lopez: 7 failed logins within 5 minutes' },
+    },
   },
   AUDIT_CHECKPOINT: {
     category: 'monitoring',

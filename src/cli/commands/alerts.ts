@@ -14,6 +14,7 @@ import { ALERTS_ACTOR_ID, exitCodeFor, FAIL_ON_CHOICES, formatJson, formatRules,
 import { alignColumns } from '../alignColumns';
 import type { FailOn } from '../../alerts/report';
 import type { AlertFiring, AlertResult, AlertRule } from '../../alerts/types';
+import { decodePiiKey } from '../../config/piiKey';
 import { CliError, EXIT, usageError } from '../CliError';
 import { requireSchema, withClient } from '../connection';
 import type { CliConnection } from '../connection';
@@ -42,7 +43,8 @@ interface CheckFlags {
 
 /** Default recorder: the firing's SECURITY_ALERT through the catalog and the CLI's store-writer sink (cliAudit.ts). */
 function recordWithCatalog(cli: CliContext): (firing: AlertFiring, conn: CliConnection) => Promise<void> {
-  return (firing, conn) => cli.recordAudit([{ action: 'SECURITY_ALERT', fields: { ...securityAlertEvent(firing), actor: { id: ALERTS_ACTOR_ID } } }], conn);
+  return (firing, conn) => cli.recordAudit(
+    [{ action: 'SECURITY_ALERT', fields: { ...securityAlertEvent(firing), actor: { id: ALERTS_ACTOR_ID } } }], conn, decodePiiKey(cli.config().database.piiKey));
 }
 
 function selectRules(ids: string[] | undefined): readonly AlertRule[] {

@@ -15,6 +15,7 @@ import { evaluateAlerts } from '../../alerts/evaluate';
 import { DEMO_PG_PORT, DemoDatabaseError } from '../../demo/database';
 import { runDemo, type DemoTrail, type StoredBrowserEvents, type StoredEvents } from '../../demo/run';
 import { formatSummary } from '../../demo/summary';
+import { redactUrl } from '../../config/redactUrl';
 import { checkName, quoteIdent } from '../../store/identifiers';
 import { CliError, EXIT } from '../CliError';
 import { resolveConnection } from '../connection';
@@ -30,6 +31,7 @@ interface DemoFlags {
   json?: boolean;
   format: 'table' | 'json';
   verbose?: boolean;
+  migrate: boolean;
 }
 
 function positiveInt(name: string, max: number) {
@@ -45,7 +47,7 @@ async function withClient<T>(url: string | undefined, fn: (client: pg.Client) =>
   try {
     await client.connect();
   } catch (err) {
-    const where = url ? url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@') : 'the server named by the PG* variables';
+    const where = url ? redactUrl(url) : 'the server named by the PG* variables';
     throw new CliError(EXIT.DATABASE, `demo: cannot connect to PostgreSQL at ${where}: ${(err as Error).message}`, { cause: err });
   }
   try {
@@ -127,6 +129,7 @@ export function registerDemoCommand(program: Command, cli: CliContext): void {
     .addOption(formatOption(['table', 'json'], 'the summary as a table for people or as JSON on stdout (progress stays on stderr)'))
     .option('--json', 'same as --format json')
     .option('--verbose', "show the demo API's and PostgreSQL's own output on stderr")
+    .option('--no-migrate', 'do not migrate the configured database (it is migrated already, and the login may only write: docker-compose.yml)')
     .addHelpText('after', `
 Uses --database-url / CVD_ACTIVITY_DATABASE_URL / DATABASE_URL / PG* when set, else an embedded
 PostgreSQL kept in .cvd-activity/demo-pg. Traces go to OTEL_EXPORTER_OTLP_ENDPOINT when set.
@@ -150,7 +153,7 @@ Exit codes: 0 done, chain verified; 1 chain verification failed; 2 bad flag;
       try {
         summary = await runDemo(
           {
-            durationSeconds: flags.duration, schema, seed: flags.seed, pgPort: flags.pgPort,
+            durationSeconds: flags.duration, schema, seed: flags.seed, pgPort: flags.pgPort, migrate: flags.migrate,
             database: conn.source === 'default' ? undefined : { url: conn.config.connectionString },
             onProgress: (line) => log(`demo: ${line}`), onLog: flags.verbose ? (line) => log(`  | ${line.trimEnd()}`) : undefined,
             signal: controller.signal,
@@ -163,6 +166,12 @@ Exit codes: 0 done, chain verified; 1 chain verification failed; 2 bad flag;
       } finally {
         process.removeListener('SIGINT', stop);
       }
+      // The summary holds the database URL and the OTLP endpoint as given: print them without secrets.
+      summary = {
+        ...summary,
+        database: { ...summary.database, url: summary.database.url === null ? null : redactUrl(summary.database.url) },
+        traces: { ...summary.traces, endpoint: summary.traces.endpoint === null ? null : redactUrl(summary.traces.endpoint) },
+      };
       cli.stdout.write(flags.json || flags.format === 'json' ? `${JSON.stringify(summary, null, 2)}\n` : formatSummary(summary));
       if (!summary.verification.ok) throw new CliError(EXIT.FAILED, `demo: the audit trail did not verify: ${summary.verification.message}`);
     });
