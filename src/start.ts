@@ -233,6 +233,18 @@ function trustsProxies(config: CvdActivityConfig): boolean {
   return typeof trust === 'number' ? trust > 0 : Array.isArray(trust) && trust.length > 0;
 }
 
+/**
+ * The server is the edge: a client's `traceparent` (a browser page sends one)
+ * links the span into the caller's trace but must not decide whether the
+ * request is recorded. With ParentBasedSampler's defaults a flag of 00 would
+ * hide the request from activity tracking and 01 would force polling noise in,
+ * so remote parents go through the noise rules like roots; local children
+ * follow their parent.
+ */
+function edgeSampler(noise: NoiseSampler): ParentBasedSampler {
+  return new ParentBasedSampler({ root: noise, remoteParentSampled: noise, remoteParentNotSampled: noise });
+}
+
 /** Runs `fn` with the environment variable `name` hidden, then puts it back. */
 function withoutEnv<T>(name: string, fn: () => T): T {
   const saved = process.env[name];
@@ -265,7 +277,7 @@ function startSdk(config: CvdActivityConfig, noiseRules: readonly NoiseRule[]): 
     autoDetectResources: false,
     contextManager: new EmitterContextManager(),
     instrumentations: [createHttpInstrumentation({ redactor, processor: activity, trustsProxies: trustsProxies(config) }), new RouteInstrumentation()],
-    sampler: new ParentBasedSampler({ root: new NoiseSampler(noise, config.noise.sampleRatio) }),
+    sampler: edgeSampler(new NoiseSampler(noise, config.noise.sampleRatio)),
     spanProcessors: processors,
     // No SDK metrics or logs pipelines (without these, sdk-node builds OTLP ones
     // from env defaults and registers a global MeterProvider, which would turn

@@ -19,7 +19,7 @@ import { activityCounters } from './stats';
 const RECORD: SamplingResult = { decision: SamplingDecision.RECORD_AND_SAMPLED };
 const SKIP: SamplingResult = { decision: SamplingDecision.NOT_RECORD };
 
-/** Root sampler; wrap in ParentBasedSampler so child spans follow their parent. */
+/** Sampler for roots and remote parents alike (start.ts wraps it so local children follow their parent). */
 export class NoiseSampler implements Sampler {
   private readonly threshold: number;
 

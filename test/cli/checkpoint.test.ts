@@ -218,7 +218,8 @@ describe('signed checkpoints (audit checkpoint, verify --checkpoints, prove, ver
   });
 
   it('accepts checkpointed events that retention dropped (listing them), and checkpoints on after it', async () => {
-    const dropped = await dropPartitionsBefore(t.client, { schema: t.schema, before: new Date(Date.UTC(2026, 11, 1)) });
+    // As run two years on, when the policy (keepMonths 24) lets November 2026 go.
+    const dropped = await dropPartitionsBefore(t.client, { schema: t.schema, before: new Date(Date.UTC(2026, 11, 1)), now: new Date(Date.UTC(2028, 11, 2)) });
     expect(dropped.dropped).to.include('audit_log_p202611');
     const run = await verifyAgainst();
     expect(run, run.stdout).to.include({ code: 0 });

@@ -166,6 +166,23 @@ describe('instrumentation: http spans of a CommonJS app under --require', functi
     expect(receiver.spans.some((s) => s.kind === 3 && s.traceId === server.traceId)).to.equal(true);
   });
 
+  it('decides by its own rules under a remote parent: a client\'s traceparent neither hides its request nor forces a polling request in', async () => {
+    const parent = '1f0ba1f5c0ffee00';
+    // Flag 00 ("not sampled"): the request is still recorded, in the caller's trace.
+    const hidden = '4bf92f3577b34da6a3ce929d0e0e4736';
+    await get('/api/devices?marker=remote-not-sampled', { headers: { traceparent: `00-${hidden}-${parent}-00` } });
+    // Flag 01 on a sampled polling path, with a trace id whose low 32 bits lie above the 0.1 threshold: not recorded.
+    const forced = '0af7651916cd43dd8448eb21ffffffff';
+    await get('/api/admin/activity/alerts?marker=remote-sampled', { headers: { traceparent: `00-${forced}-${parent}-01` } });
+    await get('/api/devices?marker=after-remote');
+    await receiver.waitFor('the marker span', () => receiver.serverSpans('/api/devices').some((s) => s.attributes['url.query'] === 'marker=after-remote'));
+    const kept = receiver.serverSpans('/api/devices').find((s) => s.attributes['url.query'] === 'marker=remote-not-sampled');
+    expect(kept, 'span of the request sent with a not-sampled traceparent').to.not.equal(undefined);
+    expect(kept!.traceId).to.equal(hidden);
+    expect(kept!.parentSpanId).to.equal(parent);
+    expect(receiver.serverSpans('/api/admin/activity/alerts').some((s) => s.traceId === forced)).to.equal(false);
+  });
+
   it('samples polling endpoints near the configured ratio (0.1)', async () => {
     const n = 400;
     for (let i = 0; i < n; i += 20) {

@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import { startChildApp } from '../support/childApp';
 import type { ChildApp } from '../support/childApp';
 import { OtlpReceiver } from '../support/otlpReceiver';
+import { pollUntil } from '../support/poll';
 
 /** stderr without the audit pipeline's warning that no database is configured (these fixture apps have none). */
 function withoutNoDatabaseWarning(stderr: string): string {
@@ -145,7 +146,8 @@ describe('register', function () {
     await (await fetch(`${app.base}/api/devices`)).text();
     app.proc.kill('SIGTERM');
     await receiver.waitFor('the flushed span', () => receiver.serverSpans('/api/devices').length === 1);
-    expect(app.stdout()).to.include('APP_HANDLER_RAN');
+    // The spans are sent before the app's handler runs (it may call process.exit()), so wait for its line.
+    await pollUntil('the app\'s SIGTERM handler', () => app.stdout().includes('APP_HANDLER_RAN') || undefined, 10_000);
     const res = await fetch(`${app.base}/api/chunked`);
     expect(res.status).to.equal(200);
     await res.text();
