@@ -1,27 +1,18 @@
 /**
- * `start()`: the one place that wires OpenTelemetry. Every SDK import lives
- * here or in instrumentation/, so moving to SDK 3.x is a contained change.
+ * `start()`: the one place that wires OpenTelemetry (with startExporters.ts
+ * and startLifecycle.ts beside it). Every SDK import lives in these files or
+ * in instrumentation/.
  */
 import { diag, DiagLogLevel } from '@opentelemetry/api';
-import { getNumberFromEnv } from '@opentelemetry/core';
-import { OTLPMetricExporter as OTLPJsonMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
-import { OTLPMetricExporter as OTLPProtobufMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
-import { OTLPTraceExporter as OTLPJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { OTLPTraceExporter as OTLPProtobufTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
-import type { Resource } from '@opentelemetry/resources';
-import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { NodeSDK } from '@opentelemetry/sdk-node';
-import { BatchSpanProcessor, ConsoleSpanExporter, ParentBasedSampler } from '@opentelemetry/sdk-trace';
-import type { ReadableSpan, SpanProcessor } from '@opentelemetry/sdk-trace';
+import { ParentBasedSampler } from '@opentelemetry/sdk-trace';
+import type { SpanProcessor } from '@opentelemetry/sdk-trace';
 import { ConfigError } from './config/ConfigError';
 import { fallbackConfig, loadConfig } from './config/loadConfig';
 import type { CvdActivityConfig, CvdActivityOptions, LogLevel } from './config/types';
 import { ActivitySpanProcessor } from './instrumentation/ActivitySpanProcessor';
-import { observeActivityCounters } from './instrumentation/activityMetrics';
 import { ClientAddress } from './instrumentation/ClientAddress';
-import { ExitSpanExporter, otlpSyncSender } from './instrumentation/ExitSpanExporter';
-import { installExitHandlers } from './instrumentation/exitHandlers';
 import { EmitterContextManager } from './instrumentation/EmitterContextManager';
 import { StderrDiagLogger } from './instrumentation/StderrDiagLogger';
 import { createHttpInstrumentation } from './instrumentation/httpInstrumentation';
@@ -32,23 +23,16 @@ import { QueryRedactor } from './instrumentation/QueryRedactor';
 import { RouteInstrumentation } from './instrumentation/routes/RouteInstrumentation';
 import { installRequestPatches } from './instrumentation/requestState';
 import { APP_SDK_FIRST_MESSAGE, SdkConflictLogger, tracerProviderRegistered } from './instrumentation/sdkOwnership';
-import { activityCounters, CountingSpanExporter } from './instrumentation/stats';
+import { activityCounters } from './instrumentation/stats';
 import type { ActivityCounters } from './instrumentation/stats';
 import { installedAuditRecorder } from './audit/audit';
 import { buildSpoolOnlyParts, buildStartParts } from './startParts';
-import type { LifecycleParticipant, StartParts, StartPartsBuilder } from './startParts';
+import type { StartParts, StartPartsBuilder } from './startParts';
+import { activityMetricsParticipant, exportParts } from './startExporters';
+import { lifecycle } from './startLifecycle';
+import type { ActivityHandle } from './startLifecycle';
 
-/** What start() returns: flush and stop what it started. */
-export interface ActivityHandle {
-  /** The validated configuration; null when start-up failed and the app runs uninstrumented. */
-  readonly config: CvdActivityConfig | null;
-  /** Whether spans are being recorded (false when disabled or the config was invalid). */
-  readonly active: boolean;
-  /** Exports every finished span and flushes every participant (audit pipeline). */
-  forceFlush(): Promise<void>;
-  /** Flushes and stops; idempotent. The process-wide SDK cannot be started again afterwards. */
-  shutdown(): Promise<void>;
-}
+export type { ActivityHandle } from './startLifecycle';
 
 /** Options of start(): any configuration key (highest precedence) plus code-only hooks. */
 export type StartOptions = CvdActivityOptions & {
@@ -93,77 +77,6 @@ function reportStartFailure(err: unknown, consequence: string): void {
   process.stderr.write(`${message}; ${consequence}\n`.replace(/[\r\n]+(?=.)/g, ' '));
 }
 
-/** The exporting processor, and its exporter's handle for sending what is left synchronously at exit. */
-interface ExportParts {
-  processor: SpanProcessor;
-  exit: ExitSpanExporter;
-}
-
-function exportParts(config: CvdActivityConfig): ExportParts | null {
-  if (config.tracesExporter === 'none') return null;
-  const exporter = config.tracesExporter === 'console'
-    ? new ConsoleSpanExporter()
-    : config.otlpProtocol === 'http/json'
-      ? new OTLPJsonTraceExporter({ url: config.otlpTracesEndpoint })
-      // Protobuf (the OTLP default) encodes straight into a buffer: much less
-      // CPU and garbage per span than the JSON of exporter-trace-otlp-http.
-      : new OTLPProtobufTraceExporter({ url: config.otlpTracesEndpoint });
-  // The console exporter writes synchronously already.
-  const sendSync = config.tracesExporter === 'console'
-    ? (spans: ReadableSpan[]) => (exporter.export(spans, () => undefined), true)
-    : otlpSyncSender({ url: config.otlpTracesEndpoint, protocol: config.otlpProtocol });
-  const exit = new ExitSpanExporter(exporter, sendSync);
-  return { processor: new BatchSpanProcessor({ exporter: new CountingSpanExporter(exit), ...batchOptionsFromEnv() }), exit };
-}
-
-/**
- * OTEL_BSP_* (documented as still applying): the 3.x BatchSpanProcessor no
- * longer reads them itself, only sdk-node's env-built processor does, and we
- * build ours. Unset or invalid values leave the processor's defaults.
- */
-function batchOptionsFromEnv(): { maxQueueSize?: number; maxExportBatchSize?: number; scheduledDelayMillis?: number; exportTimeoutMillis?: number } {
-  const read = (name: string): number | undefined => {
-    const value = getNumberFromEnv(name);
-    return value !== undefined && value >= 0 ? value : undefined;
-  };
-  return {
-    maxQueueSize: read('OTEL_BSP_MAX_QUEUE_SIZE'),
-    maxExportBatchSize: read('OTEL_BSP_MAX_EXPORT_BATCH_SIZE'),
-    scheduledDelayMillis: read('OTEL_BSP_SCHEDULE_DELAY'),
-    exportTimeoutMillis: read('OTEL_BSP_EXPORT_TIMEOUT'),
-  };
-}
-
-/** What lifecycle() drives besides the audit parts when tracing runs. */
-interface Tracing {
-  activity: ActivitySpanProcessor;
-  exit: ExitSpanExporter | null;
-}
-
-/**
- * The activity counters as OTLP metrics, on a MeterProvider of our own that is
- * deliberately NOT registered globally: instrumentation-http then keeps the
- * no-op meter and records no per-request duration histogram (its cost would
- * land on every request; span metrics in the Collector give latencies anyway).
- */
-function activityMetricsParticipant(config: CvdActivityConfig, resource: Resource): LifecycleParticipant | null {
-  if (config.metricsExporter === 'none') return null;
-  const exporter = config.otlpProtocol === 'http/json'
-    ? new OTLPJsonMetricExporter({ url: config.otlpMetricsEndpoint })
-    : new OTLPProtobufMetricExporter({ url: config.otlpMetricsEndpoint });
-  const interval = config.metricsExportIntervalMs;
-  const provider = new MeterProvider({
-    resource,
-    readers: [new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: interval, exportTimeoutMillis: Math.min(interval, 30000) })],
-  });
-  observeActivityCounters(provider.getMeter('cvd-activity'));
-  return { name: 'activity metrics', forceFlush: () => provider.forceFlush(), shutdown: () => provider.shutdown() };
-}
-
-async function settleAll(participants: readonly LifecycleParticipant[], op: 'forceFlush' | 'shutdown'): Promise<void> {
-  await Promise.all(participants.map((p) => p[op]().catch((err: unknown) => diag.error(`cvd-activity: ${p.name} ${op} failed`, err))));
-}
-
 /** The audit parts of start(); a failure is reported in one line and the rest still starts. */
 function auditParts(config: CvdActivityConfig, build: StartPartsBuilder): StartParts {
   try {
@@ -172,59 +85,6 @@ function auditParts(config: CvdActivityConfig, build: StartPartsBuilder): StartP
     reportStartFailure(err, 'audit events are not recorded');
     return { spanProcessors: [], participants: [] };
   }
-}
-
-/** Sends every span left before returning (the process may end right after); first ends open requests when it ends. */
-function flushSync(config: CvdActivityConfig, processors: readonly SpanProcessor[], tracing: Tracing | null, ending: { fatal: unknown } | null): void {
-  if (ending !== null) tracing?.activity.endOpenSpans(ending.fatal);
-  // forceFlush hands each queue to its exporter in the same tick; the promises are not awaited.
-  const flushQueues = (): void => processors.forEach((p) => void p.forceFlush().catch(() => undefined));
-  const sent = tracing?.exit?.drainSync(flushQueues, config.shutdownTimeoutMs);
-  if (sent === -1) diag.warn(`cvd-activity: the spans left at exit could not be sent to ${config.otlpTracesEndpoint} within ${config.shutdownTimeoutMs} ms`);
-}
-
-/** One stderr line when audit events this process accepted are not in the database yet: how many, and where they wait. */
-function reportUnstoredAudit(parts: StartParts): void {
-  const left = parts.unstoredAudit?.();
-  if (left === undefined || left.count <= 0) return;
-  process.stderr.write(`cvd-activity: ${left.count} audit event(s) not yet stored in the database at exit; kept in the spool ${left.dir} for the next process started with that folder to store\n`);
-}
-
-/**
- * Flush and shutdown over span processors and participants, bound to exit
- * signals and beforeExit. `stop` is the SDK's shutdown when there is one.
- */
-function lifecycle(config: CvdActivityConfig, processors: readonly SpanProcessor[], parts: StartParts, tracing: Tracing | null, stop: () => Promise<void>): ActivityHandle {
-  const activity = tracing?.activity ?? null;
-  const forceFlush = async (): Promise<void> => {
-    if (activity) activity.dirty = false;
-    await Promise.all(processors.map((p) => p.forceFlush().catch((err: unknown) => diag.error('cvd-activity: span flush failed', err))));
-    await settleAll(parts.participants, 'forceFlush');
-  };
-  let stopping: Promise<void> | undefined;
-  const shutdown = (): Promise<void> => {
-    stopping ??= (async () => {
-      uninstallExitHandlers();
-      // The recorder closes first: the SDK's shutdown closes the audit pipeline
-      // (a span processor), and a record() reaching a closed pipeline would
-      // throw into the app; a closed recorder reports it instead (lenient mode).
-      const [recorders, others] = [parts.participants.filter((p) => p.closesIntake), parts.participants.filter((p) => !p.closesIntake)];
-      await settleAll(recorders, 'shutdown');
-      await stop().catch((err: unknown) => diag.error('cvd-activity: shutdown failed', err));
-      await settleAll(others, 'shutdown');
-      installRequestPatches(null);
-    })();
-    return stopping;
-  };
-  const uninstallExitHandlers = installExitHandlers({
-    timeoutMs: config.shutdownTimeoutMs,
-    flush: forceFlush,
-    shutdown,
-    hasPending: () => activity?.dirty === true || parts.participants.some((p) => p.hasPending?.() === true),
-    flushSync: (ending) => flushSync(config, processors, tracing, ending),
-    reportUnstored: () => reportUnstoredAudit(parts),
-  });
-  return { config, active: activity !== null, forceFlush, shutdown };
 }
 
 /** Whether any proxy may name the client (trustProxy is a hop count above 0 or a non-empty CIDR list). */
@@ -292,7 +152,7 @@ function startSdk(config: CvdActivityConfig, noiseRules: readonly NoiseRule[]): 
   // Requiring them here patches the shared Server prototypes for everyone.
   require('http');
   require('https');
-  return lifecycle(config, processors, parts, { activity, exit: exporter?.exit ?? null }, () => sdk.shutdown());
+  return lifecycle({ config, processors, parts, tracing: { activity, exit: exporter?.exit ?? null }, stop: () => sdk.shutdown() });
 }
 
 /**
@@ -304,7 +164,7 @@ function startSdk(config: CvdActivityConfig, noiseRules: readonly NoiseRule[]): 
 function startAuditOnly(config: CvdActivityConfig, build: StartPartsBuilder): ActivityHandle {
   const parts = auditParts(config, build);
   installRequestPatches({ clientAddress: new ClientAddress(config.trustProxy, config.proxyHeader), noise: new NoiseRules(config.noise, []) });
-  return lifecycle(config, parts.spanProcessors, parts, null, () => Promise.resolve());
+  return lifecycle({ config, processors: parts.spanProcessors, parts, tracing: null, stop: () => Promise.resolve() });
 }
 
 /**
