@@ -11,6 +11,8 @@ export { queryAuditTrail, AUDIT_TRAIL_COLUMNS } from './query';
 export type { AuditQuery, AuditTrailRow } from './query';
 export { dropPartitionsBefore, erasePersonalData } from './retention';
 export type { RetentionOptions, RetentionResult, ErasureOptions } from './retention';
+export { exportDataSubject, dataSubjectCondition } from './dataSubject';
+export type { DataSubjectExportOptions, DataSubjectEvent } from './dataSubject';
 export { DEFAULT_SCHEMA } from './identifiers';
 export {
   StoreError, StoreUnavailableError, StoreSchemaMissingError, StorePermissionError, StoreDataError,

@@ -6,6 +6,7 @@
  */
 import type { ClientBase } from 'pg';
 import { toStoreError } from './errors';
+import { dataSubjectCondition } from './dataSubject';
 import { checkName, DEFAULT_SCHEMA, quoteIdent } from './identifiers';
 
 /** Options of `dropPartitionsBefore()`. */
@@ -76,12 +77,18 @@ function monthEnd(name: string): number {
   return Date.UTC(y, m, 1);
 }
 
-/** Whose personal data to erase: one user's events, given events, or everything recorded before a time. */
+/** Whose personal data to erase: one user's events, a data subject's events, given events, or everything recorded before a time. */
 export interface ErasureOptions {
   /** Schema of the audit tables (default `cvd_activity`). */
   schema?: string;
   /** Erase the personal data of every event this user performed. */
   userId?: string;
+  /**
+   * Erase the personal data of every event this user performed or was the
+   * subject of (a GDPR erasure; see dataSubject.ts). The personal data of an
+   * event is one HMAC'd unit, so the actor's address goes with the subject's name.
+   */
+  dataSubject?: string;
   /** Erase the personal data of these events. */
   eventIds?: string[];
   /** Erase the personal data of every event before this instant (the review's "anonymize after 1 year"). */
@@ -98,6 +105,10 @@ export async function erasePersonalData(client: ClientBase, options: ErasureOpti
     params.push(options.userId);
     where.push(`p.event_id IN (SELECT event_id FROM ${s}.audit_log WHERE user_id = $${params.length})`);
   }
+  if (options.dataSubject !== undefined) {
+    params.push(options.dataSubject);
+    where.push(`p.event_id IN (SELECT l.event_id FROM ${s}.audit_log l WHERE ${dataSubjectCondition('l', `$${params.length}`)})`);
+  }
   if (options.eventIds !== undefined) {
     params.push(options.eventIds);
     where.push(`p.event_id = ANY($${params.length}::uuid[])`);
@@ -106,7 +117,7 @@ export async function erasePersonalData(client: ClientBase, options: ErasureOpti
     params.push(options.before.toISOString());
     where.push(`p.event_id IN (SELECT event_id FROM ${s}.audit_log WHERE created_at < $${params.length})`);
   }
-  if (where.length === 0) throw new TypeError('erasePersonalData needs userId, eventIds or before');
+  if (where.length === 0) throw new TypeError('erasePersonalData needs userId, dataSubject, eventIds or before');
   try {
     const result = await client.query(`UPDATE ${s}.audit_personal p
         SET client_address = NULL, user_agent = NULL, fields = '{}', erased_at = now()

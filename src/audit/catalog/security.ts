@@ -65,6 +65,15 @@ export const securityActions = {
     details: details({ file_name: text, content_type: text, size_bytes: count }, ['file_name']),
     example: { resourceId: 'f-901', details: { file_name: 'invoice-2024-12.pdf', content_type: 'application/pdf', size_bytes: 88213 } },
   },
+  PERSONAL_DATA_ERASURE: {
+    category: 'security',
+    severity: 'high',
+    resourceType: 'user',
+    description: "A user's personal data was erased from the trail and the spool (a data-subject request; `cvd-activity gdpr erase`).",
+    details: details({ target_user_id: ident, events_erased: count, spool_events_erased: count }, ['target_user_id', 'events_erased']),
+    affectedRecordsFrom: 'events_erased',
+    example: { resourceId: 'u-2001', details: { target_user_id: 'u-2001', events_erased: 42, spool_events_erased: 0 } },
+  },
   SECURITY_ALERT: {
     category: 'security',
     severity: 'critical',

@@ -9,6 +9,7 @@ import { registerAuditVerify } from './auditVerify';
 import { registerAuditQuery } from './auditQuery';
 import { registerAlertCommands } from './alerts';
 import { registerDemoCommand } from './demo';
+import { registerGdprCommands } from './gdpr';
 import { spoolCommands } from './spool';
 import { loadConfig } from '../../config/loadConfig';
 
@@ -18,6 +19,7 @@ export const COMMANDS: CommandModule[] = [
   registerAuditVerify,
   registerAuditQuery,
   registerAlertCommands,
+  registerGdprCommands,
   spoolCommands({ spoolDir: () => loadConfig().pipeline.spoolDir }),
   registerDemoCommand,
 ];
