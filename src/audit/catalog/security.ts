@@ -74,6 +74,18 @@ export const securityActions = {
     affectedRecordsFrom: 'events_erased',
     example: { resourceId: 'u-2001', details: { target_user_id: 'u-2001', events_erased: 42, spool_events_erased: 0 } },
   },
+  AUDIT_IMPORT: {
+    category: 'security',
+    severity: 'high',
+    resourceType: 'audit_trail',
+    description: 'Rows of an older audit system were imported into the trail (`cvd-activity audit import`).',
+    details: details(
+      { source: text, format: { enum: ['ndjson', 'csv'] }, lines: count, imported: count, already_stored: count, bad_lines: count, first_event_at: text, last_event_at: text },
+      ['source', 'format', 'imported', 'already_stored', 'bad_lines'],
+    ),
+    affectedRecordsFrom: 'imported',
+    example: { resourceId: 'legacy-audit_log.csv', details: { source: 'legacy-audit_log.csv', format: 'csv', lines: 2528, imported: 2526, already_stored: 0, bad_lines: 2, first_event_at: '2023-01-04T08:12:00.000Z', last_event_at: '2025-12-31T17:40:10.000Z' } },
+  },
   SECURITY_ALERT: {
     category: 'security',
     severity: 'critical',

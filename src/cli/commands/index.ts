@@ -7,6 +7,7 @@ import type { CommandModule } from '../program';
 import { registerMigrate } from './migrate';
 import { registerAuditVerify } from './auditVerify';
 import { registerAuditQuery } from './auditQuery';
+import { registerAuditImport } from './auditImport';
 import { registerAlertCommands } from './alerts';
 import { registerDemoCommand } from './demo';
 import { registerGdprCommands } from './gdpr';
@@ -18,6 +19,7 @@ export const COMMANDS: CommandModule[] = [
   registerMigrate,
   registerAuditVerify,
   registerAuditQuery,
+  registerAuditImport,
   registerAlertCommands,
   registerGdprCommands,
   spoolCommands({ spoolDir: () => loadConfig().pipeline.spoolDir }),
