@@ -1,7 +1,7 @@
 /**
  * The CLI's own audit events: reading the trail is itself audited
  * (VIEW_USER_ACTIVITY / VIEW_ACTIVITY_MONITOR, DATA_EXPORT for json/csv and GDPR
- * exports, PERSONAL_DATA_ERASURE for `gdpr erase`, AUDIT_IMPORT) and `alerts check --record`
+ * exports, PERSONAL_DATA_ERASURE for `gdpr erase`, AUDIT_IMPORT, RETENTION_APPLY) and `alerts check --record`
  * stores SECURITY_ALERTs. They go through
  * the audit catalog (createAuditRecorder, strict: category, severity and schema
  * come from the one source of truth) into a sink that writes through the
@@ -18,7 +18,7 @@ import { createPgAuditWriter } from '../store/index';
 import type { CliConnection } from './connection';
 
 /** Actions the CLI records about itself. */
-export type CliAction = 'VIEW_USER_ACTIVITY' | 'VIEW_ACTIVITY_MONITOR' | 'DATA_EXPORT' | 'SECURITY_ALERT' | 'PERSONAL_DATA_ERASURE' | 'AUDIT_IMPORT';
+export type CliAction = 'VIEW_USER_ACTIVITY' | 'VIEW_ACTIVITY_MONITOR' | 'DATA_EXPORT' | 'SECURITY_ALERT' | 'PERSONAL_DATA_ERASURE' | 'AUDIT_IMPORT' | 'RETENTION_APPLY';
 
 /** One CLI audit event: an action and its `record()` fields (typed by the catalog). */
 export type CliAuditEvent = { [A in CliAction]: { action: A; fields: RecordFields<A> } }[CliAction];

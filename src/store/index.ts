@@ -11,6 +11,8 @@ export { queryAuditTrail, AUDIT_TRAIL_COLUMNS } from './query';
 export type { AuditQuery, AuditTrailRow } from './query';
 export { dropPartitionsBefore, erasePersonalData } from './retention';
 export type { RetentionOptions, RetentionResult, ErasureOptions } from './retention';
+export { applyRetention, planRetention, DEFAULT_RETENTION_POLICY } from './retentionClasses';
+export type { RetentionPlan, RetentionPolicy, RetentionRunOptions, RetentionClass, PartitionDrop } from './retentionClasses';
 export { exportDataSubject, dataSubjectCondition } from './dataSubject';
 export type { DataSubjectExportOptions, DataSubjectEvent } from './dataSubject';
 export { DEFAULT_SCHEMA } from './identifiers';

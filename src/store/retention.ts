@@ -42,24 +42,7 @@ export async function dropPartitionsBefore(client: ClientBase, options: Retentio
           WHERE i.inhparent = to_regclass($1) AND c.relname ~ '^audit_log_p[0-9]{6}$' ORDER BY c.relname`, [`${s}.audit_log`]);
       const cutoff = options.before.getTime();
       const drop = rows.map((r) => r.name).filter((name) => monthEnd(name) <= cutoff);
-      let events = 0;
-      if (drop.length > 0) {
-        const union = drop.map((name) => `SELECT stream_id, seq, prev_hash, hash FROM ${s}.${quoteIdent(name)}`).join(' UNION ALL ');
-        // Gaps-and-islands: consecutive seqs of one stream form one run.
-        const recorded = await client.query(`INSERT INTO ${s}.audit_retention
-            (stream_id, from_seq, to_seq, from_prev_hash, to_hash, events, partition_name)
-          SELECT stream_id, min(seq), max(seq), (array_agg(prev_hash ORDER BY seq))[1], (array_agg(hash ORDER BY seq DESC))[1],
-                 count(*), $1
-          FROM (SELECT stream_id, seq, prev_hash, hash, seq - row_number() OVER (PARTITION BY stream_id ORDER BY seq) AS run
-                FROM (${union}) d) x
-          GROUP BY stream_id, run
-          RETURNING events::text AS events`, [drop.join(',')]);
-        events = recorded.rows.reduce((n, r) => n + Number(r.events), 0);
-        for (const name of drop) {
-          await client.query(`DELETE FROM ${s}.audit_personal p USING ${s}.${quoteIdent(name)} l WHERE p.event_id = l.event_id`);
-          await client.query(`DROP TABLE ${s}.${quoteIdent(name)}`);
-        }
-      }
+      const events = await recordAndDropPartitions(client, s, drop);
       await client.query('COMMIT');
       return { dropped: drop, events };
     } catch (err) {
@@ -71,10 +54,34 @@ export async function dropPartitionsBefore(client: ClientBase, options: Retentio
   }
 }
 
-function monthEnd(name: string): number {
-  const y = Number(name.slice(-6, -2));
-  const m = Number(name.slice(-2));
-  return Date.UTC(y, m, 1);
+/**
+ * Inside the caller's transaction (holding the partitions lock): records, per
+ * stream, each run of consecutive seqs the partitions hold in audit_retention,
+ * deletes their events' personal data, drops them; returns the events removed.
+ */
+export async function recordAndDropPartitions(client: ClientBase, s: string, names: readonly string[]): Promise<number> {
+  if (names.length === 0) return 0;
+  const union = names.map((name) => `SELECT stream_id, seq, prev_hash, hash FROM ${s}.${quoteIdent(name)}`).join(' UNION ALL ');
+  // Gaps-and-islands: consecutive seqs of one stream form one run.
+  const recorded = await client.query(`INSERT INTO ${s}.audit_retention
+      (stream_id, from_seq, to_seq, from_prev_hash, to_hash, events, partition_name)
+    SELECT stream_id, min(seq), max(seq), (array_agg(prev_hash ORDER BY seq))[1], (array_agg(hash ORDER BY seq DESC))[1],
+           count(*), $1
+    FROM (SELECT stream_id, seq, prev_hash, hash, seq - row_number() OVER (PARTITION BY stream_id ORDER BY seq) AS run
+          FROM (${union}) d) x
+    GROUP BY stream_id, run
+    RETURNING events::text AS events`, [names.join(',')]);
+  for (const name of names) {
+    await client.query(`DELETE FROM ${s}.audit_personal p USING ${s}.${quoteIdent(name)} l WHERE p.event_id = l.event_id`);
+    await client.query(`DROP TABLE ${s}.${quoteIdent(name)}`);
+  }
+  return recorded.rows.reduce((n, r) => n + Number(r.events), 0);
+}
+
+/** Epoch ms where the month of partition `audit_log_pYYYYMM[_class]` ends. */
+export function monthEnd(name: string): number {
+  const [, y, m] = /_p(\d{4})(\d{2})/.exec(name) ?? [];
+  return Date.UTC(Number(y), Number(m), 1);
 }
 
 /** Whose personal data to erase: one user's events, a data subject's events, given events, or everything recorded before a time. */

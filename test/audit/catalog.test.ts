@@ -39,7 +39,7 @@ describe('audit/catalog', () => {
       'LOGIN_FAILED', 'DATA_EXPORT', 'BULK_OPERATION', 'PERMISSION_CHANGE', 'CONFIG_CHANGE', 'FILE_DOWNLOAD', 'SECURITY_ALERT',
     ];
     expect(named.filter((n) => !(n in catalog))).to.deep.equal([]);
-    expect(Object.keys(catalog)).to.have.length(54); // the review's names, PERSONAL_DATA_ERASURE (gdpr erase) and AUDIT_IMPORT
+    expect(Object.keys(catalog)).to.have.length(55); // the review's names, PERSONAL_DATA_ERASURE (gdpr erase), AUDIT_IMPORT and RETENTION_APPLY
   });
 
   it('keeps PRODUCT_PRICE_CHANGE out on purpose and points to PRICE_CHANGE', () => {

@@ -86,6 +86,18 @@ export const securityActions = {
     affectedRecordsFrom: 'imported',
     example: { resourceId: 'legacy-audit_log.csv', details: { source: 'legacy-audit_log.csv', format: 'csv', lines: 2528, imported: 2526, already_stored: 0, bad_lines: 2, first_event_at: '2023-01-04T08:12:00.000Z', last_event_at: '2025-12-31T17:40:10.000Z' } },
   },
+  RETENTION_APPLY: {
+    category: 'security',
+    severity: 'high',
+    resourceType: 'audit_trail',
+    description: 'Retention ran: expired partitions dropped per class, old personal data erased (`cvd-activity retention apply`).',
+    details: details(
+      { as_of: text, events_dropped: count, partitions_dropped: { type: 'array', items: text }, months: { type: 'object' }, personal_data_erased: count, policy: { type: 'object' } },
+      ['as_of', 'events_dropped', 'partitions_dropped', 'personal_data_erased'],
+    ),
+    affectedRecordsFrom: 'events_dropped',
+    example: { resourceId: 'cvd_activity.audit_log', details: { as_of: '2026-12-04T03:00:00.000Z', events_dropped: 1840, partitions_dropped: ['audit_log_p202411_other'], months: { other: ['2024-11'] }, personal_data_erased: 950, policy: { securityDays: 730, otherDays: 365, anonymizeDays: 365 } } },
+  },
   SECURITY_ALERT: {
     category: 'security',
     severity: 'critical',

@@ -11,6 +11,7 @@ import { registerAuditImport } from './auditImport';
 import { registerAlertCommands } from './alerts';
 import { registerDemoCommand } from './demo';
 import { registerGdprCommands } from './gdpr';
+import { registerRetentionCommands } from './retention';
 import { spoolCommands } from './spool';
 import { loadConfig } from '../../config/loadConfig';
 
@@ -22,6 +23,7 @@ export const COMMANDS: CommandModule[] = [
   registerAuditImport,
   registerAlertCommands,
   registerGdprCommands,
+  registerRetentionCommands,
   spoolCommands({ spoolDir: () => loadConfig().pipeline.spoolDir }),
   registerDemoCommand,
 ];

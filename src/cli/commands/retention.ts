@@ -1,0 +1,85 @@
+/**
+ * `cvd-activity retention plan` and `retention apply`: the retention policy
+ * by class (docs/data-lifecycle.md, "Retention"). Plan prints what apply would
+ * do (as of now or `--as-of`); apply does it and records a RETENTION_APPLY.
+ */
+import type { Command } from 'commander';
+import { applyRetention, DEFAULT_RETENTION_POLICY, planRetention } from '../../store/retentionClasses';
+import type { RetentionPlan, RetentionPolicy } from '../../store/retentionClasses';
+import { CliError, EXIT } from '../CliError';
+import { databaseError, requireSchema, withClient } from '../connection';
+import type { CliContext } from '../program';
+import { formatOption, parseIntIn, parseTime } from './options';
+
+interface PolicyFlags { securityDays: string; otherDays: string; anonymizeDays: string; format: string }
+
+/** Registers `retention plan` and `retention apply`. */
+export function registerRetentionCommands(_program: Command, cli: CliContext): void {
+  const group = cli.group('retention', 'expire audit events by class and anonymize old personal data');
+  const withPolicy = (command: Command) => command
+    .option('--security-days <n>', 'days security events are kept', String(DEFAULT_RETENTION_POLICY.securityDays))
+    .option('--other-days <n>', 'days other audit events are kept', String(DEFAULT_RETENTION_POLICY.otherDays))
+    .option('--anonymize-days <n>', 'days after which personal data is erased', String(DEFAULT_RETENTION_POLICY.anonymizeDays))
+    .addOption(formatOption(['table', 'json'], 'table or json'));
+  withPolicy(group.command('plan').description('what `retention apply` would do, per class (read only)'))
+    .option('--as-of <time>', 'plan as of this time instead of now (ISO 8601)')
+    .action(async (flags: PolicyFlags & { asOf?: string }, command: Command) => {
+      const conn = cli.connection(command);
+      const asOf = flags.asOf === undefined ? new Date() : parseTime('--as-of', flags.asOf);
+      const plan = await withClient(conn, `planning retention in schema ${conn.schema}`, async (client) => {
+        await requireSchema(client, conn);
+        return planRetention(client, { schema: conn.schema, asOf, policy: policyOf(flags) });
+      });
+      cli.stdout.write(flags.format === 'json' ? `${JSON.stringify(plan, null, 2)}\n` : formatPlan(plan, 'would'));
+    });
+  withPolicy(group.command('apply').description('drop expired partitions per class and erase old personal data; recorded as RETENTION_APPLY'))
+    .action(async (flags: PolicyFlags, command: Command) => {
+      const conn = cli.connection(command);
+      const done = await withClient(conn, `applying retention in schema ${conn.schema}`, async (client) => {
+        await requireSchema(client, conn);
+        return applyRetention(client, {
+          schema: conn.schema, policy: policyOf(flags),
+          onDrop: (d, n) => void cli.stderr.write(`cvd-activity: retention: dropped ${d.partition} (${d.class}, ${n} event(s))\n`),
+        });
+      });
+      const months: Record<string, string[]> = {};
+      for (const d of done.drops) (months[d.class] ??= []).push(d.month);
+      try {
+        await cli.recordAudit([{
+          action: 'RETENTION_APPLY',
+          fields: {
+            resourceId: `${conn.schema}.audit_log`,
+            details: {
+              as_of: done.asOf.toISOString(), events_dropped: done.drops.reduce((n, d) => n + d.rows, 0),
+              partitions_dropped: done.drops.map((d) => d.partition), months, personal_data_erased: done.anonymize.events, policy: { ...done.policy },
+            },
+          },
+        }], conn);
+      } catch (err) {
+        throw new CliError(EXIT.DATABASE, `retention was applied but could not be recorded in the audit trail: ${databaseError(err, conn, 'recording retention').message}`, { cause: err });
+      }
+      cli.stdout.write(flags.format === 'json' ? `${JSON.stringify(done, null, 2)}\n` : formatPlan(done, 'did'));
+    });
+}
+
+function policyOf(flags: PolicyFlags): RetentionPolicy {
+  return {
+    securityDays: parseIntIn('--security-days', flags.securityDays, 1, 36_500),
+    otherDays: parseIntIn('--other-days', flags.otherDays, 1, 36_500),
+    anonymizeDays: parseIntIn('--anonymize-days', flags.anonymizeDays, 1, 36_500),
+  };
+}
+
+/** The plan (or what was done) for people: one line per class, then each partition. */
+export function formatPlan(p: RetentionPlan, mood: 'would' | 'did'): string {
+  const lines = [`retention as of ${p.asOf.toISOString()} (security ${p.policy.securityDays} d, other ${p.policy.otherDays} d, personal data ${p.policy.anonymizeDays} d):`];
+  for (const c of p.classes) {
+    lines.push(`  ${c.class.padEnd(8)} ${mood === 'would' ? 'drop' : 'dropped'} ${c.rowsToDrop} event(s) of months ending by ${c.cutoff.toISOString().slice(0, 10)}; oldest kept: ${c.oldestKept?.toISOString() ?? '-'}`);
+  }
+  const mixed = p.drops.filter((d) => d.class === 'mixed').reduce((n, d) => n + d.rows, 0);
+  if (mixed > 0) lines.push(`  mixed    ${mood === 'would' ? 'drop' : 'dropped'} ${mixed} event(s) of months from before retention classes`);
+  lines.push(`  personal data of ${p.anonymize.events} event(s) recorded before ${p.anonymize.before.toISOString().slice(0, 10)} ${mood === 'would' ? 'to erase' : 'erased'}`);
+  for (const d of p.drops) lines.push(`  ${mood === 'would' ? 'drop' : 'dropped'} ${d.partition}  ${d.class}  ${d.month}  ${d.rows} event(s)`);
+  if (p.drops.length === 0) lines.push(`  no partition ${mood === 'would' ? 'is due' : 'was due'}`);
+  return `${lines.join('\n')}\n`;
+}
