@@ -148,6 +148,6 @@ async function grantRoles(client: ClientBase, schema: string, roles: AuditRoles)
     GRANT SELECT ON ${s}.audit_retention, ${s}.audit_trail, ${s}.schema_migrations TO ${w};
     GRANT EXECUTE ON FUNCTION ${s}.audit_ensure_partitions(timestamptz[]) TO ${w};
     GRANT SELECT ON ${s}.audit_log, ${s}.audit_personal, ${s}.audit_streams, ${s}.audit_retention,
-      ${s}.audit_trail, ${s}.schema_migrations TO ${r};`);
+      ${s}.audit_archive, ${s}.audit_archive_removed, ${s}.audit_trail, ${s}.schema_migrations TO ${r};`);
   return true;
 }

@@ -57,9 +57,13 @@ export async function dropPartitionsBefore(client: ClientBase, options: Retentio
 /**
  * Inside the caller's transaction (holding the partitions lock): records, per
  * stream, each run of consecutive seqs the partitions hold in audit_retention,
- * deletes their events' personal data, drops them; returns the events removed.
+ * deletes their events' personal data (unless `keepPersonal`: archived), drops
+ * them; returns the events removed. `label` names them in audit_retention
+ * (default the partitions; an archive file for archived ones).
  */
-export async function recordAndDropPartitions(client: ClientBase, s: string, names: readonly string[]): Promise<number> {
+export async function recordAndDropPartitions(
+  client: ClientBase, s: string, names: readonly string[], options: { label?: string; keepPersonal?: boolean } = {},
+): Promise<number> {
   if (names.length === 0) return 0;
   const union = names.map((name) => `SELECT stream_id, seq, prev_hash, hash FROM ${s}.${quoteIdent(name)}`).join(' UNION ALL ');
   // Gaps-and-islands: consecutive seqs of one stream form one run.
@@ -70,9 +74,10 @@ export async function recordAndDropPartitions(client: ClientBase, s: string, nam
     FROM (SELECT stream_id, seq, prev_hash, hash, seq - row_number() OVER (PARTITION BY stream_id ORDER BY seq) AS run
           FROM (${union}) d) x
     GROUP BY stream_id, run
-    RETURNING events::text AS events`, [names.join(',')]);
+    RETURNING events::text AS events`, [options.label ?? names.join(',')]);
   for (const name of names) {
-    await client.query(`DELETE FROM ${s}.audit_personal p USING ${s}.${quoteIdent(name)} l WHERE p.event_id = l.event_id`);
+    // Archived events keep their personal data here until it is anonymized (archive.ts).
+    if (!options.keepPersonal) await client.query(`DELETE FROM ${s}.audit_personal p USING ${s}.${quoteIdent(name)} l WHERE p.event_id = l.event_id`);
     await client.query(`DROP TABLE ${s}.${quoteIdent(name)}`);
   }
   return recorded.rows.reduce((n, r) => n + Number(r.events), 0);
@@ -110,11 +115,12 @@ export async function erasePersonalData(client: ClientBase, options: ErasureOpti
   const params: unknown[] = [];
   if (options.userId !== undefined) {
     params.push(options.userId);
-    where.push(`p.event_id IN (SELECT event_id FROM ${s}.audit_log WHERE user_id = $${params.length})`);
+    where.push(`p.event_id IN (SELECT event_id FROM ${s}.audit_log WHERE user_id = $${params.length}) OR p.archived_subjects[1] = $${params.length}`);
   }
   if (options.dataSubject !== undefined) {
     params.push(options.dataSubject);
-    where.push(`p.event_id IN (SELECT l.event_id FROM ${s}.audit_log l WHERE ${dataSubjectCondition('l', `$${params.length}`)})`);
+    where.push(`p.event_id IN (SELECT l.event_id FROM ${s}.audit_log l WHERE ${dataSubjectCondition('l', `$${params.length}`)})`
+      + ` OR $${params.length} = ANY(p.archived_subjects)`);
   }
   if (options.eventIds !== undefined) {
     params.push(options.eventIds);
@@ -122,8 +128,9 @@ export async function erasePersonalData(client: ClientBase, options: ErasureOpti
   }
   if (options.before !== undefined) {
     params.push(options.before.toISOString());
-    where.push(`p.event_id IN (SELECT event_id FROM ${s}.audit_log WHERE created_at < $${params.length})`);
+    where.push(`p.event_id IN (SELECT event_id FROM ${s}.audit_log WHERE created_at < $${params.length}) OR p.archived_created_at < $${params.length}`);
   }
+  // Archived events (archiveWrite.ts) are no longer in audit_log: their personal rows carry their time and subjects.
   if (where.length === 0) throw new TypeError('erasePersonalData needs userId, dataSubject, eventIds or before');
   try {
     const result = await client.query(`UPDATE ${s}.audit_personal p

@@ -194,7 +194,7 @@ async function verifyStream(
 // Every column read as text and decoded here, so type parsers an application
 // may have installed on the shared pg module cannot change what is hashed.
 const ISO_MS = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
-const ROW_AS_TEXT = `l.event_id::text AS event_id, to_char(l.created_at AT TIME ZONE 'UTC', ${ISO_MS}) AS created_at,
+export const ROW_AS_TEXT = `l.event_id::text AS event_id, to_char(l.created_at AT TIME ZONE 'UTC', ${ISO_MS}) AS created_at,
   to_char(l.recorded_at AT TIME ZONE 'UTC', ${ISO_MS}) AS recorded_at, l.action, l.category, l.severity, l.outcome, l.reason,
   l.actor_type, l.user_id, l.user_role, l.session_id, l.resource_type, l.resource_id, l.details::text AS details,
   l.old_value::text AS old_value, l.new_value::text AS new_value, l.affected_records::text AS affected_records,
@@ -203,7 +203,7 @@ const ROW_AS_TEXT = `l.event_id::text AS event_id, to_char(l.created_at AT TIME 
 
 const json = (text: string | null): string | null => (text === null ? null : canonicalJson(JSON.parse(text)));
 
-function toChainRow(r: Record<string, any>): ChainRow {
+export function toChainRow(r: Record<string, any>): ChainRow {
   return {
     eventId: r.event_id,
     createdAt: r.created_at, recordedAt: r.recorded_at,

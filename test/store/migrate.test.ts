@@ -24,7 +24,7 @@ describe('migrate', function () {
   it('applies the migrations once; a second (and a concurrent) run changes nothing', async () => {
     const now = new Date(Date.UTC(2026, 10, 25));
     const first = await migrate(client, { schema: test.schema, now });
-    expect(first.applied).to.deep.equal(['001_audit_trail', '006_retention_classes']);
+    expect(first.applied).to.deep.equal(['001_audit_trail', '006_retention_classes', '007_archive']);
     expect(first.partitionsCreated).to.equal(5);
     const other = new pg.Client({ connectionString: test.url });
     await other.connect();
@@ -36,7 +36,7 @@ describe('migrate', function () {
       await other.end();
     }
     const { rows } = await client.query(`SELECT version, name FROM "${test.schema}".schema_migrations`);
-    expect(rows).to.deep.equal([{ version: 1, name: '001_audit_trail' }, { version: 6, name: '006_retention_classes' }]);
+    expect(rows).to.deep.equal([{ version: 1, name: '001_audit_trail' }, { version: 6, name: '006_retention_classes' }, { version: 7, name: '007_archive' }]);
   });
 
   it('creates partitions from the month before to three months ahead, plus a default one', async () => {
@@ -64,7 +64,7 @@ describe('migrate', function () {
     try {
       await Promise.all(clients.map((c) => c.connect()));
       const results = await Promise.all(clients.map((c, i) => migrate(c, { schema: schemas[i]!.schema })));
-      expect(results.every((r) => r.applied.length === 2)).to.equal(true);
+      expect(results.every((r) => r.applied.length === 3)).to.equal(true);
       const { rows } = await client.query(`SELECT rolname FROM pg_roles WHERE rolname LIKE 'cvd_activity_%' ORDER BY 1`);
       expect(rows.map((r) => r.rolname)).to.include.members(['cvd_activity_reader', 'cvd_activity_writer']);
     } finally {
@@ -86,7 +86,7 @@ describe('migrate', function () {
       await other.connect();
       const result = await migrate(other, { schema, roles: { writer: `${user}_w`, reader: `${user}_r` } });
       expect(result).to.include({ roles: 'skipped' });
-      expect(result.applied).to.deep.equal(['001_audit_trail', '006_retention_classes']);
+      expect(result.applied).to.deep.equal(['001_audit_trail', '006_retention_classes', '007_archive']);
     } finally {
       await other.end().catch(() => {});
       await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
