@@ -19,6 +19,7 @@ import { checkName, DEFAULT_SCHEMA, quoteIdent } from './identifiers';
 import { erasePersonalData, monthEnd, recordAndDropPartitions } from './retention';
 import { archiveAndDropPartition, removeArchiveFile } from './archiveWrite';
 import { listArchiveFiles } from './archiveRead';
+import { COMPACTED_OPTION, compactPartition } from './compaction';
 
 /** How long each class is kept, in days. */
 export interface RetentionPolicy {
@@ -30,10 +31,12 @@ export interface RetentionPolicy {
   anonymizeDays: number;
   /** Months older than this move to the archive (when an archive directory is given): default 90. */
   archiveDays: number;
+  /** Months older than this are compacted (indexes packed): default 30. */
+  compactDays: number;
 }
 
 /** The review's schedule. */
-export const DEFAULT_RETENTION_POLICY: Readonly<RetentionPolicy> = { securityDays: 730, otherDays: 365, anonymizeDays: 365, archiveDays: 90 };
+export const DEFAULT_RETENTION_POLICY: Readonly<RetentionPolicy> = { securityDays: 730, otherDays: 365, anonymizeDays: 365, archiveDays: 90, compactDays: 30 };
 
 /** A retention class; `mixed` are months from before migration 006, holding both. */
 export type RetentionClass = 'security' | 'other' | 'mixed';
@@ -52,10 +55,12 @@ export interface RetentionPlan {
   asOf: Date;
   policy: RetentionPolicy;
   /** Per class: events at or before `cutoff`'s month end go. */
-  classes: Array<{ class: 'security' | 'other'; cutoff: Date; rowsToDrop: number; rowsToArchive: number; oldestKept: Date | null }>;
+  classes: Array<{ class: 'security' | 'other'; cutoff: Date; rowsToDrop: number; rowsToArchive: number; rowsToCompact: number; oldestKept: Date | null }>;
   drops: PartitionDrop[];
   /** Partitions (not dropped) whose month ended `archiveDays` ago, moved to `archiveDir`; empty without one. */
   archives: PartitionDrop[];
+  /** Partitions kept hot whose month ended `compactDays` ago, not compacted yet. */
+  compactions: PartitionDrop[];
   /** Archive files whose class expired, deleted (`partition` is the file name). */
   archiveRemovals: PartitionDrop[];
   /** Where archives go, or null (nothing is archived). */
@@ -77,7 +82,7 @@ export interface RetentionRunOptions {
   archiveDir?: string;
 }
 
-interface Partition { name: string; parent: string; leaf: boolean; level: number }
+interface Partition { name: string; parent: string; leaf: boolean; level: number; compacted: boolean }
 
 const DAY_MS = 86_400_000;
 
@@ -119,8 +124,13 @@ export async function applyRetention(client: ClientBase, options: RetentionRunOp
         archived.push({ ...target, rows: events });
         options.onDrop?.(target, events, true);
       }
+      const compacted: PartitionDrop[] = [];
+      for (const target of planned.compactions) {
+        const events = await inPartitionTransaction(client, schema, s, target, () => compactPartition(client, { s, partition: target.partition }), false);
+        if (events !== null) compacted.push({ ...target, rows: events });
+      }
       const erased = await erasePersonalData(client, { schema, before: planned.anonymize.before });
-      return { ...planned, drops: done, archiveRemovals: removed, archives: archived, anonymize: { ...planned.anonymize, events: erased } };
+      return { ...planned, drops: done, archiveRemovals: removed, archives: archived, compactions: compacted, anonymize: { ...planned.anonymize, events: erased } };
     } finally {
       await client.query('SELECT pg_advisory_unlock(hashtext($1))', [lock]).catch(() => {});
     }
@@ -145,7 +155,7 @@ function settings(options: RetentionRunOptions) {
 
 /** Drops (or archives) one planned partition by `work`, in its own transaction; null when it no longer exists. */
 async function inPartitionTransaction(
-  client: ClientBase, schema: string, s: string, drop: PartitionDrop, work: () => Promise<number>,
+  client: ClientBase, schema: string, s: string, drop: PartitionDrop, work: () => Promise<number>, drops = true,
 ): Promise<number | null> {
   await client.query('BEGIN');
   try {
@@ -157,7 +167,7 @@ async function inPartitionTransaction(
     }
     const events = await work();
     // A month whose two class leaves are both gone leaves an empty parent behind: drop it too.
-    if (drop.class !== 'mixed') {
+    if (drops && drop.class !== 'mixed') {
       const parent = drop.partition.replace(/_(security|other)$/, '');
       const left = await client.query(`SELECT count(*)::int AS n FROM pg_inherits WHERE inhparent = to_regclass($1)`, [`${s}.${quoteIdent(parent)}`]);
       if (left.rows[0].n === 0) await client.query(`DROP TABLE ${s}.${quoteIdent(parent)}`);
@@ -175,17 +185,20 @@ interface PlanInput { schema: string; s: string; asOf: Date; policy: RetentionPo
 async function plan(client: ClientBase, { schema, s, asOf, policy, archiveDir }: PlanInput): Promise<RetentionPlan> {
   const cutoff = { security: asOf.getTime() - policy.securityDays * DAY_MS, other: asOf.getTime() - policy.otherDays * DAY_MS };
   const archiveCutoff = asOf.getTime() - policy.archiveDays * DAY_MS;
+  const compactCutoff = asOf.getTime() - policy.compactDays * DAY_MS;
   const { rows: tree } = await client.query<Partition>(
-    `SELECT c.relname AS name, p.relname AS parent, t.isleaf AS leaf, t.level
+    `SELECT c.relname AS name, p.relname AS parent, t.isleaf AS leaf, t.level, coalesce($2 = ANY(c.reloptions), false) AS compacted
        FROM pg_partition_tree(to_regclass($1)) t JOIN pg_class c ON c.oid = t.relid LEFT JOIN pg_class p ON p.oid = t.parentrelid
-      WHERE t.level > 0`, [`${s}.audit_log`]);
+      WHERE t.level > 0`, [`${s}.audit_log`, COMPACTED_OPTION]);
   const drops: PartitionDrop[] = [];
   const archives: PartitionDrop[] = [];
+  const compactions: PartitionDrop[] = [];
   for (const part of tree) {
     if (!part.leaf || !/^audit_log_p\d{6}(_security|_other)?$/.test(part.name)) continue;
     const cls: RetentionClass = part.name.endsWith('_security') ? 'security' : part.name.endsWith('_other') ? 'other' : 'mixed';
     const due = cls === 'mixed' ? Math.min(cutoff.security, cutoff.other) : cutoff[cls];
-    const list = monthEnd(part.name) <= due ? drops : archiveDir !== null && monthEnd(part.name) <= archiveCutoff ? archives : null;
+    const end = monthEnd(part.name);
+    const list = end <= due ? drops : archiveDir !== null && end <= archiveCutoff ? archives : end <= compactCutoff && !part.compacted ? compactions : null;
     if (list === null) continue;
     const n = await client.query(`SELECT count(*)::int AS n FROM ${s}.${quoteIdent(part.name)}`);
     const month = /_p(\d{4})(\d{2})/.exec(part.name)!;
@@ -200,6 +213,7 @@ async function plan(client: ClientBase, { schema, s, asOf, policy, archiveDir }:
   const byMonth = (a: PartitionDrop, b: PartitionDrop) => (a.month === b.month ? a.partition.localeCompare(b.partition) : a.month.localeCompare(b.month));
   drops.sort(byMonth);
   archives.sort(byMonth);
+  compactions.sort(byMonth);
   const dropped = [...drops, ...archives].map((d) => d.partition);
   const keptWhere = `l.tableoid NOT IN (SELECT to_regclass(${quoteLiteralList(schema, dropped)}))`;
   const classes: RetentionPlan['classes'] = [];
@@ -207,7 +221,7 @@ async function plan(client: ClientBase, { schema, s, asOf, policy, archiveDir }:
     const oldest = await client.query(`SELECT min(l.created_at) AS t FROM ${s}.audit_log l
       WHERE (l.category = 'security') = $1 AND ${dropped.length ? keptWhere : 'true'}`, [cls === 'security']);
     const rows = (list: PartitionDrop[]) => list.filter((d) => d.class === cls).reduce((n, d) => n + d.rows, 0);
-    classes.push({ class: cls, cutoff: new Date(cutoff[cls]), rowsToDrop: rows(drops) + rows(archiveRemovals), rowsToArchive: rows(archives), oldestKept: oldest.rows[0].t });
+    classes.push({ class: cls, cutoff: new Date(cutoff[cls]), rowsToDrop: rows(drops) + rows(archiveRemovals), rowsToArchive: rows(archives), rowsToCompact: rows(compactions), oldestKept: oldest.rows[0].t });
   }
   const before = new Date(asOf.getTime() - policy.anonymizeDays * DAY_MS);
   // Hot events not dropped (archived ones included: they keep their personal data here), and events archived earlier.
@@ -215,7 +229,7 @@ async function plan(client: ClientBase, { schema, s, asOf, policy, archiveDir }:
   const anon = await client.query(`SELECT (SELECT count(*) FROM ${s}.audit_personal p JOIN ${s}.audit_log l ON l.event_id = p.event_id
       WHERE p.erased_at IS NULL AND l.created_at < $1 AND ${keptOrArchived})::int
     + (SELECT count(*) FROM ${s}.audit_personal p WHERE p.erased_at IS NULL AND p.archived_created_at < $1)::int AS n`, [before.toISOString()]);
-  return { asOf, policy, classes, drops, archives, archiveRemovals, archiveDir, anonymize: { before, events: anon.rows[0].n } };
+  return { asOf, policy, classes, drops, archives, compactions, archiveRemovals, archiveDir, anonymize: { before, events: anon.rows[0].n } };
 }
 
 /** `unnest(ARRAY['"s"."t1"', …])`: the dropped partitions' qualified names, for to_regclass. */

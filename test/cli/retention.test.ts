@@ -20,7 +20,7 @@ import { TEST_PII_KEY } from '../support/auditRecords';
 import { runCliProcess } from '../support/cli';
 import { pollUntil } from '../support/poll';
 
-import { DAY, kept, ndjson, NOW, ROWS } from '../support/legacyTrail';
+import { DAY, kept, leafOf, monthEndOf, ndjson, NOW, ROWS } from '../support/legacyTrail';
 
 describe('retention by class: plan, apply, crash, concurrency (real PostgreSQL)', function () {
   this.timeout(180_000);
@@ -66,6 +66,13 @@ describe('retention by class: plan, apply, crash, concurrency (real PostgreSQL)'
     return out;
   }
 
+  /** Leaf partitions marked compacted. */
+  async function compacted(schema: string): Promise<Set<string>> {
+    const { rows } = await client.query(`SELECT c.relname FROM pg_class c WHERE c.relnamespace = $1::regnamespace AND c.relkind = 'r'
+      AND 'fillfactor=100' = ANY(c.reloptions)`, [schema]);
+    return new Set(rows.map((r) => r.relname as string));
+  }
+
   async function verified(schema: string): Promise<void> {
     const result = await verifyChain(client, { schema, piiKey: TEST_PII_KEY });
     expect(result.ok, JSON.stringify(result.streams.filter((s) => s.problem))).to.equal(true);
@@ -84,12 +91,18 @@ describe('retention by class: plan, apply, crash, concurrency (real PostgreSQL)'
       expect(plan.classes.find((c) => c.class === 'security')!.rowsToDrop).to.equal(due.filter((r) => r.security).length);
       expect(plan.classes.find((c) => c.class === 'other')!.rowsToDrop).to.equal(due.filter((r) => !r.security).length);
       expect(plan.drops.every((d) => d.class !== 'mixed')).to.equal(true);
+      const compactedBefore = await compacted(schema);
+      const toCompact = ROWS.filter((r) => expected(asOfs).has(r.id) && monthEndOf(r) <= asOf - 30 * DAY && !compactedBefore.has(leafOf(r)));
+      expect(plan.classes.map((c) => c.rowsToCompact)).to.deep.equal([toCompact.filter((r) => r.security).length, toCompact.filter((r) => !r.security).length]);
       const done = await applyRetention(client, { schema, asOf: new Date(asOf) });
       expect(done.drops.reduce((n, d) => n + d.rows, 0)).to.equal(due.length);
       expect(await state(schema)).to.deep.equal(expected(asOfs));
+      const leaves = ROWS.filter((r) => expected(asOfs).has(r.id) && monthEndOf(r) <= asOf - 30 * DAY).map(leafOf);
+      expect([...await compacted(schema)].sort(), 'the kept months past 30 days are compacted').to.deep.equal([...new Set(leaves)].sort());
       await verified(schema);
       const again = await applyRetention(client, { schema, asOf: new Date(asOf) });
       expect(again.drops, 'idempotent').to.deep.equal([]);
+      expect(again.compactions, 'idempotent').to.deep.equal([]);
       expect(again.anonymize.events).to.equal(0);
     }
 

@@ -35,12 +35,23 @@ export function kept(r: { security: boolean; at: number }, asOf: number): boolea
 
 /** Where a row is after retention as of each of `asOfs` in turn (archiving months ended 90 days before). */
 export function placeAfter(r: { security: boolean; at: number }, asOfs: number[]): 'hot' | 'archived' | 'gone' {
-  const d = new Date(r.at);
-  const monthEnd = Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+  const monthEnd = monthEndOf(r);
   let place: 'hot' | 'archived' | 'gone' = 'hot';
   for (const asOf of asOfs) {
     if (place !== 'gone' && !kept(r, asOf)) place = 'gone';
     else if (place === 'hot' && monthEnd <= asOf - 90 * DAY) place = 'archived';
   }
   return place;
+}
+
+/** Epoch ms where the month of the row ends. */
+export function monthEndOf(r: { at: number }): number {
+  const d = new Date(r.at);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+}
+
+/** The class partition holding the row. */
+export function leafOf(r: { security: boolean; at: number }): string {
+  const d = new Date(r.at);
+  return `audit_log_p${d.getUTCFullYear()}${String(d.getUTCMonth() + 1).padStart(2, '0')}_${r.security ? 'security' : 'other'}`;
 }

@@ -93,7 +93,7 @@ export const securityActions = {
     description: 'Retention ran: expired partitions dropped per class, old months archived, old personal data erased (`cvd-activity retention apply`).',
     details: details(
       { as_of: text, events_dropped: count, partitions_dropped: { type: 'array', items: text }, months: { type: 'object' }, personal_data_erased: count, policy: { type: 'object' },
-        events_archived: count, archive_files_removed: { type: 'array', items: text }, partitions_archived: { type: 'array', items: text }, archive_dir: text },
+        events_archived: count, partitions_compacted: { type: 'array', items: text }, events_compacted: count, archive_files_removed: { type: 'array', items: text }, partitions_archived: { type: 'array', items: text }, archive_dir: text },
       ['as_of', 'events_dropped', 'partitions_dropped', 'personal_data_erased'],
     ),
     affectedRecordsFrom: 'events_dropped',

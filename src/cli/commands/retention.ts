@@ -13,7 +13,7 @@ import type { CliContext } from '../program';
 import { formatOption, parseIntIn, parseTime } from './options';
 import { resolve } from 'node:path';
 
-interface PolicyFlags { securityDays: string; otherDays: string; anonymizeDays: string; archiveDays: string; archiveDir?: string; format: string }
+interface PolicyFlags { securityDays: string; otherDays: string; anonymizeDays: string; archiveDays: string; compactDays: string; archiveDir?: string; format: string }
 
 /** Registers `retention plan` and `retention apply`. */
 export function registerRetentionCommands(_program: Command, cli: CliContext): void {
@@ -22,6 +22,7 @@ export function registerRetentionCommands(_program: Command, cli: CliContext): v
     .option('--security-days <n>', 'days security events are kept', String(DEFAULT_RETENTION_POLICY.securityDays))
     .option('--other-days <n>', 'days other audit events are kept', String(DEFAULT_RETENTION_POLICY.otherDays))
     .option('--anonymize-days <n>', 'days after which personal data is erased', String(DEFAULT_RETENTION_POLICY.anonymizeDays))
+    .option('--compact-days <n>', 'months ended this many days ago are compacted', String(DEFAULT_RETENTION_POLICY.compactDays))
     .option('--archive-days <n>', 'months ended this many days ago move to the archive', String(DEFAULT_RETENTION_POLICY.archiveDays))
     .addOption(new Option('--archive-dir <dir>', 'archive directory (gzip\'d NDJSON + manifests); without it nothing is archived').env('CVD_ACTIVITY_ARCHIVE_DIR'))
     .addOption(formatOption(['table', 'json'], 'table or json'));
@@ -57,6 +58,7 @@ export function registerRetentionCommands(_program: Command, cli: CliContext): v
               as_of: done.asOf.toISOString(), events_dropped: [...done.drops, ...done.archiveRemovals].reduce((n, d) => n + d.rows, 0),
               partitions_dropped: done.drops.map((d) => d.partition), months, personal_data_erased: done.anonymize.events, policy: { ...done.policy },
               archive_files_removed: done.archiveRemovals.map((d) => d.partition),
+              partitions_compacted: done.compactions.map((d) => d.partition), events_compacted: done.compactions.reduce((n, d) => n + d.rows, 0),
               events_archived: done.archives.reduce((n, d) => n + d.rows, 0), partitions_archived: done.archives.map((d) => d.partition),
               ...(done.archiveDir ? { archive_dir: done.archiveDir } : {}),
             },
@@ -75,6 +77,7 @@ function policyOf(flags: PolicyFlags): RetentionPolicy {
     otherDays: parseIntIn('--other-days', flags.otherDays, 1, 36_500),
     anonymizeDays: parseIntIn('--anonymize-days', flags.anonymizeDays, 1, 36_500),
     archiveDays: parseIntIn('--archive-days', flags.archiveDays, 1, 36_500),
+    compactDays: parseIntIn('--compact-days', flags.compactDays, 1, 36_500),
   };
 }
 
@@ -89,13 +92,14 @@ export function formatPlan(p: RetentionPlan, mood: 'would' | 'did'): string {
   const lines = [`retention as of ${p.asOf.toISOString()} (security ${p.policy.securityDays} d, other ${p.policy.otherDays} d, personal data ${p.policy.anonymizeDays} d):`];
   for (const c of p.classes) {
     lines.push(`  ${c.class.padEnd(8)} ${mood === 'would' ? 'drop' : 'dropped'} ${c.rowsToDrop} event(s) of months ending by ${c.cutoff.toISOString().slice(0, 10)}, `
-      + `${mood === 'would' ? 'archive' : 'archived'} ${c.rowsToArchive} event(s); oldest kept hot: ${c.oldestKept?.toISOString() ?? '-'}`);
+      + `${mood === 'would' ? 'archive' : 'archived'} ${c.rowsToArchive}, ${mood === 'would' ? 'compact' : 'compacted'} ${c.rowsToCompact} event(s); oldest kept hot: ${c.oldestKept?.toISOString() ?? '-'}`);
   }
   const mixed = p.drops.filter((d) => d.class === 'mixed').reduce((n, d) => n + d.rows, 0);
   if (mixed > 0) lines.push(`  mixed    ${mood === 'would' ? 'drop' : 'dropped'} ${mixed} event(s) of months from before retention classes`);
   lines.push(`  personal data of ${p.anonymize.events} event(s) recorded before ${p.anonymize.before.toISOString().slice(0, 10)} ${mood === 'would' ? 'to erase' : 'erased'}`);
   for (const d of p.drops) lines.push(`  ${mood === 'would' ? 'drop' : 'dropped'} ${d.partition}  ${d.class}  ${d.month}  ${d.rows} event(s)`);
   for (const d of p.archiveRemovals) lines.push(`  ${mood === 'would' ? 'delete' : 'deleted'} archive ${d.partition}  ${d.class}  ${d.month}  ${d.rows} event(s)`);
+  for (const d of p.compactions) lines.push(`  ${mood === 'would' ? 'compact' : 'compacted'} ${d.partition}  ${d.class}  ${d.month}  ${d.rows} event(s)`);
   for (const d of p.archives) lines.push(`  ${mood === 'would' ? 'archive' : 'archived'} ${d.partition}  ${d.class}  ${d.month}  ${d.rows} event(s)`);
   lines.push(p.archiveDir ? `  archive directory: ${p.archiveDir}` : '  no archive directory (--archive-dir): nothing is archived');
   if (p.drops.length === 0) lines.push(`  no partition ${mood === 'would' ? 'is due' : 'was due'}`);
