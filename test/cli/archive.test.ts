@@ -8,54 +8,28 @@
  * `audit verify --archive`. A run killed (SIGKILL) after writing a file but
  * before committing, and two concurrent runs, end as one run does.
  */
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { expect } from 'chai';
 import pg from 'pg';
-import { migrate } from '../../src/store/migrate';
 import { applyRetention, planRetention } from '../../src/store/retentionClasses';
 import { verifyChain } from '../../src/store/verify';
 import { verifyArchive } from '../../src/store/archiveRead';
 import { queryWithArchive } from '../../src/store/archiveQuery';
-import { createTestSchema } from '../support/database';
 import { TEST_PII_KEY } from '../support/auditRecords';
 import { runCliProcess } from '../support/cli';
-import { pollUntil } from '../support/poll';
-import { DAY, kept, ndjson, NOW, placeAfter, ROWS } from '../support/legacyTrail';
+import { DAY, kept, NOW, placeAfter, ROWS, useLegacyTrail, killRunAt } from '../support/legacyTrail';
 
 describe('retention archive: cold storage, verify --archive, query --archive (real PostgreSQL)', function () {
   this.timeout(240_000);
-  const dir = mkdtempSync(join(tmpdir(), 'cvd-archive-'));
-  const file = join(dir, 'legacy.ndjson');
-  writeFileSync(file, ndjson());
-  const schemas: Array<Awaited<ReturnType<typeof createTestSchema>>> = [];
+  const trail = useLegacyTrail('arc');
   let client: pg.Client;
-
-  before(async () => {
-    const t = await createTestSchema('arc');
-    schemas.push(t);
-    client = new pg.Client({ connectionString: t.url });
-    await client.connect();
-  });
-  after(async () => {
-    await client?.end();
-    for (const t of schemas) await t.drop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  before(() => { client = trail.client(); });
 
   async function importedSchema(): Promise<{ schema: string; env: Record<string, string>; archiveDir: string }> {
-    const t = await createTestSchema('arc');
-    schemas.push(t);
-    await migrate(client, { schema: t.schema });
-    const archiveDir = mkdtempSync(join(dir, 'archive-'));
-    const env = { CVD_ACTIVITY_DATABASE_URL: t.url, CVD_ACTIVITY_SCHEMA: t.schema, CVD_ACTIVITY_PII_KEY: TEST_PII_KEY.toString('hex') };
-    const run = await runCliProcess(['audit', 'import', file], env);
-    expect(run, run.stderr).to.include({ code: 0 });
-    return { schema: t.schema, env, archiveDir };
+    return { ...await trail.importedSchema(), archiveDir: mkdtempSync(join(trail.dir, 'archive-')) };
   }
 
   /** Legacy ids hot, and hot or archived (via query --archive), each with whether its client address is still there. */
@@ -175,27 +149,12 @@ describe('retention archive: cold storage, verify --archive, query --archive (re
     const plan = await planRetention(client, { schema, archiveDir });
     expect(plan.archives.length).to.be.greaterThan(3);
     const third = plan.archives[2]!.partition;
-    const blocker = new pg.Client({ connectionString: schemas[0]!.url });
-    await blocker.connect();
     // ACCESS SHARE lets apply read and write the third file, then its DROP waits: killed there.
-    await blocker.query(`BEGIN; LOCK TABLE "${schema}"."${third}" IN ACCESS SHARE MODE`);
-    const child = spawn(process.execPath, [join(__dirname, '..', '..', 'dist', 'cli', 'main.js'), 'retention', 'apply', '--archive-dir', archiveDir],
-      { env: { ...process.env, ...env }, stdio: 'ignore' });
-    try {
-      await pollUntil('apply waiting to drop the third archived partition', async () => {
-        const r = await client.query(`SELECT count(*)::int AS n FROM "${schema}".audit_archive`);
-        return r.rows[0].n === 2 && existsSync(join(archiveDir, `${schema}.${third}.manifest.json`)) ? true : undefined;
-      }, 60_000);
-      child.kill('SIGKILL');
-      await new Promise((r) => child.once('exit', r));
-    } finally {
-      await blocker.query('ROLLBACK');
-      await blocker.end();
-    }
-    await pollUntil('the killed run\'s session to end', async () => {
-      const r = await client.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'cvd-activity-cli' AND datname = current_database()`);
-      return r.rows[0].n === 0 ? true : undefined;
-    }, 30_000);
+    await killRunAt(trail, {
+      schema, partition: third, args: ['retention', 'apply', '--archive-dir', archiveDir], env, waitingFor: 'apply waiting to drop the third archived partition',
+      reached: async () => (await client.query(`SELECT count(*)::int AS n FROM "${schema}".audit_archive`)).rows[0].n === 2
+        && existsSync(join(archiveDir, `${schema}.${third}.manifest.json`)),
+    });
     const between = await state(schema, archiveDir); // throws on a row read twice (the unlisted third file is ignored)
     const now = Date.now();
     expect(between.all, 'expired rows dropped, personal data not yet erased').to.deep.equal(new Map(ROWS.filter((r) => kept(r, now)).map((r) => [r.id, true])));

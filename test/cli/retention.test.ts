@@ -6,52 +6,21 @@
  * run twice at once. After every step the rows kept, dropped and anonymized
  * are exactly what the policy says, and the chain verifies.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { expect } from 'chai';
 import pg from 'pg';
-import { migrate } from '../../src/store/migrate';
 import { applyRetention, planRetention } from '../../src/store/retentionClasses';
 import { verifyChain } from '../../src/store/verify';
-import { createTestSchema } from '../support/database';
 import { TEST_PII_KEY } from '../support/auditRecords';
 import { runCliProcess } from '../support/cli';
-import { pollUntil } from '../support/poll';
 
-import { DAY, kept, leafOf, monthEndOf, ndjson, NOW, ROWS } from '../support/legacyTrail';
+import { DAY, kept, leafOf, monthEndOf, NOW, ROWS, useLegacyTrail, killRunAt } from '../support/legacyTrail';
 
 describe('retention by class: plan, apply, crash, concurrency (real PostgreSQL)', function () {
   this.timeout(180_000);
-  const dir = mkdtempSync(join(tmpdir(), 'cvd-retention-'));
-  const file = join(dir, 'legacy.ndjson');
-  writeFileSync(file, ndjson());
-  const schemas: Array<Awaited<ReturnType<typeof createTestSchema>>> = [];
+  const trail = useLegacyTrail('ret');
+  const importedSchema = () => trail.importedSchema();
   let client: pg.Client;
-
-  before(async () => {
-    const t = await createTestSchema('ret');
-    schemas.push(t);
-    client = new pg.Client({ connectionString: t.url });
-    await client.connect();
-  });
-  after(async () => {
-    await client?.end();
-    for (const t of schemas) await t.drop();
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  /** A fresh schema holding the imported legacy file. */
-  async function importedSchema(): Promise<{ schema: string; env: Record<string, string> }> {
-    const t = await createTestSchema('ret');
-    schemas.push(t);
-    await migrate(client, { schema: t.schema });
-    const env = { CVD_ACTIVITY_DATABASE_URL: t.url, CVD_ACTIVITY_SCHEMA: t.schema, CVD_ACTIVITY_PII_KEY: TEST_PII_KEY.toString('hex') };
-    const run = await runCliProcess(['audit', 'import', file], env);
-    expect(run, run.stderr).to.include({ code: 0 });
-    return { schema: t.schema, env };
-  }
+  before(() => { client = trail.client(); });
 
   /** The legacy rows left, by their old id, and whether their client address is still there. */
   async function state(schema: string): Promise<Map<number, boolean>> {
@@ -134,26 +103,11 @@ describe('retention by class: plan, apply, crash, concurrency (real PostgreSQL)'
     const { schema, env } = await importedSchema();
     const plan = await planRetention(client, { schema });
     expect(plan.drops.length).to.be.greaterThan(3);
-    const blocker = new pg.Client({ connectionString: schemas[0]!.url });
-    await blocker.connect();
     // Hold the third partition: apply drops two, then waits for it, and is killed there.
-    await blocker.query(`BEGIN; LOCK TABLE "${schema}"."${plan.drops[2]!.partition}" IN ACCESS SHARE MODE`);
-    const child = spawn(process.execPath, [join(__dirname, '..', '..', 'dist', 'cli', 'main.js'), 'retention', 'apply'], { env: { ...process.env, ...env }, stdio: 'ignore' });
-    try {
-      await pollUntil('apply waiting for the third partition', async () => {
-        const r = await client.query(`SELECT count(DISTINCT partition_name)::int AS n FROM "${schema}".audit_retention`);
-        return r.rows[0].n >= 2 ? true : undefined;
-      }, 60_000);
-      child.kill('SIGKILL');
-      await new Promise((r) => child.once('exit', r));
-    } finally {
-      await blocker.query('ROLLBACK');
-      await blocker.end();
-    }
-    await pollUntil('the killed run\'s session to end', async () => {
-      const r = await client.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'cvd-activity-cli' AND datname = current_database()`);
-      return r.rows[0].n === 0 ? true : undefined;
-    }, 30_000);
+    await killRunAt(trail, {
+      schema, partition: plan.drops[2]!.partition, args: ['retention', 'apply'], env, waitingFor: 'apply waiting for the third partition',
+      reached: async () => (await client.query(`SELECT count(DISTINCT partition_name)::int AS n FROM "${schema}".audit_retention`)).rows[0].n >= 2,
+    });
     const between = await state(schema);
     expect(between.size, 'killed after some drops and before the last').to.be.within(expected([Date.now()]).size + 1, ROWS.length - 1);
     const again = await runCliProcess(['retention', 'apply'], env);

@@ -3,6 +3,18 @@
  * month for 36 months back, one per class (security PERMISSION_CHANGE, other
  * LOGIN), each with a client address, plus two of the last minute.
  */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import pg from 'pg';
+import { migrate } from '../../src/store/migrate';
+import { TEST_PII_KEY } from './auditRecords';
+import { runCliProcess } from './cli';
+import { createTestSchema } from './database';
+import { pollUntil } from './poll';
+
 export const DAY = 86_400_000;
 export const NOW = Date.now();
 
@@ -54,4 +66,77 @@ export function monthEndOf(r: { at: number }): number {
 export function leafOf(r: { security: boolean; at: number }): string {
   const d = new Date(r.at);
   return `audit_log_p${d.getUTCFullYear()}${String(d.getUTCMonth() + 1).padStart(2, '0')}_${r.security ? 'security' : 'other'}`;
+}
+
+/** What a describe block using useLegacyTrail gets. */
+export interface LegacyTrailFixture {
+  /** A client on the test database (connected in `before`). */
+  client(): pg.Client;
+  /** The test database's URL. */
+  url(): string;
+  /** A scratch directory, removed in `after`. */
+  dir: string;
+  /** A fresh migrated schema holding the imported legacy file, and the CLI's environment for it. */
+  importedSchema(): Promise<{ schema: string; env: Record<string, string> }>;
+}
+
+/** Registers before/after hooks in the calling describe block: a client, a scratch directory, schemas dropped at the end. */
+export function useLegacyTrail(prefix: string): LegacyTrailFixture {
+  const dir = mkdtempSync(join(tmpdir(), `cvd-${prefix}-`));
+  const file = join(dir, 'legacy.ndjson');
+  writeFileSync(file, ndjson());
+  const schemas: Array<Awaited<ReturnType<typeof createTestSchema>>> = [];
+  let client: pg.Client;
+  before(async () => {
+    const t = await createTestSchema(prefix);
+    schemas.push(t);
+    client = new pg.Client({ connectionString: t.url });
+    await client.connect();
+  });
+  after(async () => {
+    await client?.end();
+    for (const t of schemas) await t.drop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    client: () => client,
+    url: () => schemas[0]!.url,
+    dir,
+    async importedSchema() {
+      const t = await createTestSchema(prefix);
+      schemas.push(t);
+      await migrate(client, { schema: t.schema });
+      const env = { CVD_ACTIVITY_DATABASE_URL: t.url, CVD_ACTIVITY_SCHEMA: t.schema, CVD_ACTIVITY_PII_KEY: TEST_PII_KEY.toString('hex') };
+      const run = await runCliProcess(['audit', 'import', file], env);
+      expect(run, run.stderr).to.include({ code: 0 });
+      return { schema: t.schema, env };
+    },
+  };
+}
+
+/**
+ * Runs `cvd-activity <args>` in a child process while another session holds
+ * `partition` (ACCESS SHARE), waits until `reached()` says the run got there,
+ * kills it with SIGKILL, releases the partition and waits for its session to end.
+ */
+export async function killRunAt(trail: LegacyTrailFixture, options: {
+  schema: string; partition: string; args: string[]; env: Record<string, string>; waitingFor: string; reached: () => Promise<boolean>;
+}): Promise<void> {
+  const blocker = new pg.Client({ connectionString: trail.url() });
+  await blocker.connect();
+  await blocker.query(`BEGIN; LOCK TABLE "${options.schema}"."${options.partition}" IN ACCESS SHARE MODE`);
+  const main = join(__dirname, '..', '..', 'dist', 'cli', 'main.js');
+  const child = spawn(process.execPath, [main, ...options.args], { env: { ...process.env, ...options.env }, stdio: 'ignore' });
+  try {
+    await pollUntil(options.waitingFor, async () => ((await options.reached()) ? true : undefined), 60_000);
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+  } finally {
+    await blocker.query('ROLLBACK');
+    await blocker.end();
+  }
+  await pollUntil('the killed run\'s session to end', async () => {
+    const r = await trail.client().query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'cvd-activity-cli' AND datname = current_database()`);
+    return r.rows[0].n === 0 ? true : undefined;
+  }, 30_000);
 }
