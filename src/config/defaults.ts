@@ -70,6 +70,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): CvdActivity
       batchDelayMs: 200,
       retryMaxDelayMs: 30000,
     },
+    retention: { archiveDir: null },
     shutdownTimeoutMs: 5000,
   };
 }

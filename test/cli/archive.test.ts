@@ -166,8 +166,10 @@ describe('retention archive: cold storage, verify --archive, query --archive (re
 
   it('two concurrent applies with an archive end in the same state as one', async () => {
     const { schema, env, archiveDir } = await importedSchema();
-    const args = ['retention', 'apply', '--archive-dir', archiveDir, '--format', 'json'];
-    const runs = await Promise.all([runCliProcess(args, env), runCliProcess(args, env)]);
+    // The directory from the setting retention.archiveDir (its environment variable) this time.
+    const args = ['retention', 'apply', '--format', 'json'];
+    const withDir = { ...env, CVD_ACTIVITY_ARCHIVE_DIR: archiveDir };
+    const runs = await Promise.all([runCliProcess(args, withDir), runCliProcess(args, withDir)]);
     for (const r of runs) expect(r, r.stderr).to.include({ code: 0 });
     const archived = runs.map((r) => JSON.parse(r.stdout).archives.length as number);
     expect(Math.min(...archived), 'one run found nothing left to do').to.equal(0);

@@ -3,7 +3,6 @@
  * by class (docs/data-lifecycle.md, "Retention"). Plan prints what apply would
  * do (as of now or `--as-of`); apply does it and records a RETENTION_APPLY.
  */
-import { Option } from 'commander';
 import type { Command } from 'commander';
 import { applyRetention, DEFAULT_RETENTION_POLICY, planRetention } from '../../store/retentionClasses';
 import type { RetentionPlan, RetentionPolicy } from '../../store/retentionClasses';
@@ -24,7 +23,7 @@ export function registerRetentionCommands(_program: Command, cli: CliContext): v
     .option('--anonymize-days <n>', 'days after which personal data is erased', String(DEFAULT_RETENTION_POLICY.anonymizeDays))
     .option('--compact-days <n>', 'months ended this many days ago are compacted', String(DEFAULT_RETENTION_POLICY.compactDays))
     .option('--archive-days <n>', 'months ended this many days ago move to the archive', String(DEFAULT_RETENTION_POLICY.archiveDays))
-    .addOption(new Option('--archive-dir <dir>', 'archive directory (gzip\'d NDJSON + manifests); without it nothing is archived').env('CVD_ACTIVITY_ARCHIVE_DIR'))
+    .option('--archive-dir <dir>', 'archive directory (gzip\'d NDJSON + manifests), else retention.archiveDir; without one nothing is archived')
     .addOption(formatOption(['table', 'json'], 'table or json'));
   withPolicy(group.command('plan').description('what `retention apply` would do, per class (read only)'))
     .option('--as-of <time>', 'plan as of this time instead of now (ISO 8601)')
@@ -33,7 +32,7 @@ export function registerRetentionCommands(_program: Command, cli: CliContext): v
       const asOf = flags.asOf === undefined ? new Date() : parseTime('--as-of', flags.asOf);
       const plan = await withClient(conn, `planning retention in schema ${conn.schema}`, async (client) => {
         await requireSchema(client, conn);
-        return planRetention(client, { schema: conn.schema, asOf, policy: policyOf(flags), ...archiveDirOf(flags) });
+        return planRetention(client, { schema: conn.schema, asOf, policy: policyOf(flags), ...archiveDirOf(flags, cli.config().retention.archiveDir) });
       });
       cli.stdout.write(flags.format === 'json' ? `${JSON.stringify(plan, null, 2)}\n` : formatPlan(plan, 'would'));
     });
@@ -43,7 +42,7 @@ export function registerRetentionCommands(_program: Command, cli: CliContext): v
       const done = await withClient(conn, `applying retention in schema ${conn.schema}`, async (client) => {
         await requireSchema(client, conn);
         return applyRetention(client, {
-          schema: conn.schema, policy: policyOf(flags), ...archiveDirOf(flags),
+          schema: conn.schema, policy: policyOf(flags), ...archiveDirOf(flags, cli.config().retention.archiveDir),
           onDrop: (d, n, archived) => void cli.stderr.write(`cvd-activity: retention: ${archived ? 'archived' : 'dropped'} ${d.partition} (${d.class}, ${n} event(s))\n`),
         });
       });
@@ -81,8 +80,8 @@ function policyOf(flags: PolicyFlags): RetentionPolicy {
   };
 }
 
-function archiveDirOf(flags: PolicyFlags): { archiveDir?: string } {
-  if (flags.archiveDir === undefined) return {};
+function archiveDirOf(flags: PolicyFlags, configured: string | null): { archiveDir?: string } {
+  if (flags.archiveDir === undefined) return configured === null ? {} : { archiveDir: configured };
   if (flags.archiveDir.trim() === '') throw new CliError(EXIT.USAGE, '--archive-dir must name a directory');
   return { archiveDir: resolve(flags.archiveDir) };
 }
