@@ -111,31 +111,34 @@ export interface ErasureOptions {
 export async function erasePersonalData(client: ClientBase, options: ErasureOptions): Promise<number> {
   const schema = checkName('schema', options.schema ?? DEFAULT_SCHEMA);
   const s = quoteIdent(schema);
-  const where: string[] = [];
+  const where: string[] = []; // event ids to erase, one SELECT per condition
   const params: unknown[] = [];
   if (options.userId !== undefined) {
     params.push(options.userId);
-    where.push(`p.event_id IN (SELECT event_id FROM ${s}.audit_log WHERE user_id = $${params.length}) OR p.archived_subjects[1] = $${params.length}`);
+    where.push(`SELECT event_id FROM ${s}.audit_log WHERE user_id = $${params.length}`,
+      `SELECT event_id FROM ${s}.audit_personal WHERE archived_subjects[1] = $${params.length}`);
   }
   if (options.dataSubject !== undefined) {
     params.push(options.dataSubject);
-    where.push(`p.event_id IN (SELECT l.event_id FROM ${s}.audit_log l WHERE ${dataSubjectCondition('l', `$${params.length}`)})`
-      + ` OR $${params.length} = ANY(p.archived_subjects)`);
+    where.push(`SELECT l.event_id FROM ${s}.audit_log l WHERE ${dataSubjectCondition('l', `$${params.length}`)}`,
+      `SELECT event_id FROM ${s}.audit_personal WHERE $${params.length} = ANY(archived_subjects)`);
   }
   if (options.eventIds !== undefined) {
     params.push(options.eventIds);
-    where.push(`p.event_id = ANY($${params.length}::uuid[])`);
+    where.push(`SELECT unnest($${params.length}::uuid[])`);
   }
   if (options.before !== undefined) {
     params.push(options.before.toISOString());
-    where.push(`p.event_id IN (SELECT event_id FROM ${s}.audit_log WHERE created_at < $${params.length}) OR p.archived_created_at < $${params.length}`);
+    where.push(`SELECT event_id FROM ${s}.audit_log WHERE created_at < $${params.length}`,
+      `SELECT event_id FROM ${s}.audit_personal WHERE archived_created_at < $${params.length}`);
   }
   // Archived events (archiveWrite.ts) are no longer in audit_log: their personal rows carry their time and subjects.
+  // One IN over a UNION ALL, not ORs of INs: the planner makes it one semi-join, whatever the number of events.
   if (where.length === 0) throw new TypeError('erasePersonalData needs userId, dataSubject, eventIds or before');
   try {
     const result = await client.query(`UPDATE ${s}.audit_personal p
         SET client_address = NULL, user_agent = NULL, fields = '{}', erased_at = now()
-      WHERE p.erased_at IS NULL AND (${where.join(' OR ')})`, params);
+      WHERE p.erased_at IS NULL AND p.event_id IN (${where.join(' UNION ALL ')})`, params);
     return result.rowCount ?? 0;
   } catch (err) {
     throw toStoreError(err, `erasing personal data in schema ${schema}`);
