@@ -1,8 +1,9 @@
 /**
  * The CLI's own audit events: reading the trail is itself audited
- * (VIEW_USER_ACTIVITY / VIEW_ACTIVITY_MONITOR, DATA_EXPORT for json/csv
- * exports), `alerts check --record` stores SECURITY_ALERTs and `audit checkpoint`
- * an AUDIT_CHECKPOINT. They go through
+ * (VIEW_USER_ACTIVITY / VIEW_ACTIVITY_MONITOR, DATA_EXPORT for json/csv and GDPR
+ * exports, PERSONAL_DATA_ERASURE for `gdpr erase`, AUDIT_IMPORT, RETENTION_APPLY),
+ * `alerts check --record` stores SECURITY_ALERTs and `audit checkpoint` an
+ * AUDIT_CHECKPOINT. They go through
  * the audit catalog (createAuditRecorder, strict: category, severity and schema
  * come from the one source of truth) into a sink that writes through the
  * store's writer on the stream `cli@<host>`, shared by all CLI runs on a host
@@ -18,7 +19,8 @@ import { createPgAuditWriter } from '../store/index';
 import type { CliConnection } from './connection';
 
 /** Actions the CLI records about itself. */
-export type CliAction = 'VIEW_USER_ACTIVITY' | 'VIEW_ACTIVITY_MONITOR' | 'DATA_EXPORT' | 'SECURITY_ALERT' | 'AUDIT_CHECKPOINT';
+export type CliAction = 'VIEW_USER_ACTIVITY' | 'VIEW_ACTIVITY_MONITOR' | 'DATA_EXPORT' | 'SECURITY_ALERT' | 'AUDIT_CHECKPOINT'
+  | 'PERSONAL_DATA_ERASURE' | 'AUDIT_IMPORT' | 'RETENTION_APPLY';
 
 /** One CLI audit event: an action and its `record()` fields (typed by the catalog). */
 export type CliAuditEvent = { [A in CliAction]: { action: A; fields: RecordFields<A> } }[CliAction];

@@ -73,6 +73,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): CvdActivity
       batchDelayMs: 200,
       retryMaxDelayMs: 30000,
     },
+    retention: { archiveDir: null },
     shutdownTimeoutMs: 5000,
   };
 }

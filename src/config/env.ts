@@ -43,6 +43,7 @@ export const ENV_OPTIONS: readonly EnvOption[] = [
   { env: 'CVD_ACTIVITY_BATCH_SIZE', path: 'pipeline.batchSize', parse: 'number' },
   { env: 'CVD_ACTIVITY_BATCH_DELAY_MS', path: 'pipeline.batchDelayMs', parse: 'number' },
   { env: 'CVD_ACTIVITY_RETRY_MAX_DELAY_MS', path: 'pipeline.retryMaxDelayMs', parse: 'number' },
+  { env: 'CVD_ACTIVITY_ARCHIVE_DIR', path: 'retention.archiveDir', parse: 'nullableString' },
   { env: 'CVD_ACTIVITY_SHUTDOWN_TIMEOUT_MS', path: 'shutdownTimeoutMs', parse: 'number' },
 ];
 

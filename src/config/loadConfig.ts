@@ -140,12 +140,14 @@ function mergeLayers(options: CvdActivityOptions, env: NodeJS.ProcessEnv, cwd: s
   return { merged, origins };
 }
 
-/** A validated merge as the typed config; relative spool folders are relative to the app's working directory at start. */
+/** A validated merge as the typed config; relative spool and archive folders are relative to the working directory at start. */
 function finish(merged: Record<string, unknown>, origins: Map<string, string>, cwd: string): CvdActivityConfig {
   const config = merged as unknown as CvdActivityConfig;
   // Metrics follow traces unless set: no OTLP metrics to a Collector nobody sends spans to.
   if (!origins.has('metricsExporter') && config.tracesExporter !== 'otlp') config.metricsExporter = 'none';
   if (!isAbsolute(config.pipeline.spoolDir)) config.pipeline.spoolDir = resolve(cwd, config.pipeline.spoolDir);
+  const { archiveDir } = config.retention;
+  if (archiveDir !== null && !isAbsolute(archiveDir)) config.retention.archiveDir = resolve(cwd, archiveDir);
   return config;
 }
 

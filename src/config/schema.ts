@@ -81,11 +81,14 @@ export const configSchema = {
       batchDelayMs: int('an integer from 0 to 60000 (ms)', 0, 60000),
       retryMaxDelayMs: int('an integer from 100 to 3600000 (ms)', 100, 3600000),
     }),
+    retention: section({
+      archiveDir: { description: 'a non-empty directory path, or null', anyOf: [{ type: 'null' }, { type: 'string', minLength: 1 }] },
+    }),
     shutdownTimeoutMs: int('an integer from 0 to 600000 (ms)', 0, 600000),
   },
   required: [
     'disabled', 'serviceName', 'resourceAttributes', 'logLevel', 'tracesExporter', 'otlpTracesEndpoint', 'otlpProtocol',
     'metricsExporter', 'otlpMetricsEndpoint', 'metricsExportIntervalMs', 'trustProxy', 'proxyHeader',
-    'noise', 'redaction', 'audit', 'database', 'pipeline', 'shutdownTimeoutMs',
+    'noise', 'redaction', 'audit', 'database', 'pipeline', 'retention', 'shutdownTimeoutMs',
   ],
 } as const;

@@ -80,6 +80,12 @@ export interface PipelineConfig {
   retryMaxDelayMs: number;
 }
 
+/** `cvd-activity retention apply` (docs/data-lifecycle.md). */
+export interface RetentionConfig {
+  /** Where months past 90 days are archived; null: nothing is archived. */
+  archiveDir: string | null;
+}
+
 /** The whole configuration, after env, file and code options are merged and validated. */
 export interface CvdActivityConfig {
   /** OTEL_SDK_DISABLED: nothing is started. */
@@ -106,6 +112,7 @@ export interface CvdActivityConfig {
   audit: AuditConfig;
   database: DatabaseConfig;
   pipeline: PipelineConfig;
+  retention: RetentionConfig;
   /** Longest the flush on SIGTERM / SIGINT / beforeExit may take (ms). */
   shutdownTimeoutMs: number;
 }

@@ -22,6 +22,14 @@ export { queryAuditTrail, AUDIT_TRAIL_COLUMNS } from './query';
 export type { AuditQuery, AuditTrailRow } from './query';
 export { dropPartitionsBefore, erasePersonalData } from './retention';
 export type { RetentionOptions, RetentionResult, ErasureOptions } from './retention';
+export { applyRetention, planRetention, DEFAULT_RETENTION_POLICY } from './retentionClasses';
+export type { RetentionPlan, RetentionPolicy, RetentionRunOptions, RetentionClass, PartitionDrop } from './retentionClasses';
+export { verifyArchive, listArchiveFiles } from './archiveRead';
+export type { ArchiveVerifyResult, ArchiveFileVerdict, ArchiveFile } from './archiveRead';
+export { queryWithArchive } from './archiveQuery';
+export type { ArchiveManifest, ArchiveRun } from './archiveWrite';
+export { exportDataSubject, dataSubjectCondition } from './dataSubject';
+export type { DataSubjectExportOptions, DataSubjectEvent } from './dataSubject';
 export { DEFAULT_SCHEMA } from './identifiers';
 export {
   StoreError, StoreUnavailableError, StoreSchemaMissingError, StorePermissionError, StoreDataError,

@@ -72,7 +72,7 @@ export async function queryAuditTrail(client: ClientBase, query: AuditQuery = {}
   const { sql, params } = buildQuery(quoteIdent(schema), query);
   try {
     const { rows } = await client.query(sql, params);
-    return rows.map(toRow);
+    return rows.map(toAuditTrailRow);
   } catch (err) {
     throw toStoreError(err, `querying the audit trail in schema ${schema}`);
   }
@@ -117,7 +117,8 @@ function checkDate(name: string, d: Date): Date {
   return d;
 }
 
-function toRow(r: Record<string, any>): AuditTrailRow {
+/** A row of the audit_trail view as the database returns it, in camelCase. */
+export function toAuditTrailRow(r: Record<string, any>): AuditTrailRow {
   const row: Record<string, unknown> = {};
   for (const [column, field] of AUDIT_TRAIL_COLUMNS) row[field] = r[column];
   row.seq = Number(r.seq);

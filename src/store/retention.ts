@@ -6,6 +6,7 @@
  */
 import type { ClientBase } from 'pg';
 import { toStoreError } from './errors';
+import { dataSubjectCondition } from './dataSubject';
 import { checkName, DEFAULT_SCHEMA, quoteIdent } from './identifiers';
 
 /** Options of `dropPartitionsBefore()`. */
@@ -46,24 +47,7 @@ export async function dropPartitionsBefore(client: ClientBase, options: Retentio
           WHERE i.inhparent = to_regclass($1) AND c.relname ~ '^audit_log_p[0-9]{6}$' ORDER BY c.relname`, [`${s}.audit_log`]);
       const cutoff = options.before.getTime();
       const drop = rows.map((r) => r.name).filter((name) => monthEnd(name) <= cutoff);
-      let events = 0;
-      if (drop.length > 0) {
-        const union = drop.map((name) => `SELECT stream_id, seq, prev_hash, hash FROM ${s}.${quoteIdent(name)}`).join(' UNION ALL ');
-        // Gaps-and-islands: consecutive seqs of one stream form one run.
-        const recorded = await client.query(`INSERT INTO ${s}.audit_retention
-            (stream_id, from_seq, to_seq, from_prev_hash, to_hash, events, partition_name)
-          SELECT stream_id, min(seq), max(seq), (array_agg(prev_hash ORDER BY seq))[1], (array_agg(hash ORDER BY seq DESC))[1],
-                 count(*), $1
-          FROM (SELECT stream_id, seq, prev_hash, hash, seq - row_number() OVER (PARTITION BY stream_id ORDER BY seq) AS run
-                FROM (${union}) d) x
-          GROUP BY stream_id, run
-          RETURNING events::text AS events`, [drop.join(',')]);
-        events = recorded.rows.reduce((n, r) => n + Number(r.events), 0);
-        for (const name of drop) {
-          await client.query(`DELETE FROM ${s}.audit_personal p USING ${s}.${quoteIdent(name)} l WHERE p.event_id = l.event_id`);
-          await client.query(`DROP TABLE ${s}.${quoteIdent(name)}`);
-        }
-      }
+      const events = await recordAndDropPartitions(client, s, drop);
       await client.query('COMMIT');
       return { dropped: drop, events };
     } catch (err) {
@@ -91,18 +75,53 @@ function checkCutoff(options: RetentionOptions): void {
   }
 }
 
-function monthEnd(name: string): number {
-  const y = Number(name.slice(-6, -2));
-  const m = Number(name.slice(-2));
-  return Date.UTC(y, m, 1);
+/**
+ * Inside the caller's transaction (holding the partitions lock): records, per
+ * stream, each run of consecutive seqs the partitions hold in audit_retention,
+ * deletes their events' personal data (unless `keepPersonal`: archived), drops
+ * them; returns the events removed. `label` names them in audit_retention
+ * (default the partitions; an archive file for archived ones).
+ */
+export async function recordAndDropPartitions(
+  client: ClientBase, s: string, names: readonly string[], options: { label?: string; keepPersonal?: boolean } = {},
+): Promise<number> {
+  if (names.length === 0) return 0;
+  const union = names.map((name) => `SELECT stream_id, seq, prev_hash, hash FROM ${s}.${quoteIdent(name)}`).join(' UNION ALL ');
+  // Gaps-and-islands: consecutive seqs of one stream form one run.
+  const recorded = await client.query(`INSERT INTO ${s}.audit_retention
+      (stream_id, from_seq, to_seq, from_prev_hash, to_hash, events, partition_name)
+    SELECT stream_id, min(seq), max(seq), (array_agg(prev_hash ORDER BY seq))[1], (array_agg(hash ORDER BY seq DESC))[1],
+           count(*), $1
+    FROM (SELECT stream_id, seq, prev_hash, hash, seq - row_number() OVER (PARTITION BY stream_id ORDER BY seq) AS run
+          FROM (${union}) d) x
+    GROUP BY stream_id, run
+    RETURNING events::text AS events`, [options.label ?? names.join(',')]);
+  for (const name of names) {
+    // Archived events keep their personal data here until it is anonymized (archive.ts).
+    if (!options.keepPersonal) await client.query(`DELETE FROM ${s}.audit_personal p USING ${s}.${quoteIdent(name)} l WHERE p.event_id = l.event_id`);
+    await client.query(`DROP TABLE ${s}.${quoteIdent(name)}`);
+  }
+  return recorded.rows.reduce((n, r) => n + Number(r.events), 0);
 }
 
-/** Whose personal data to erase: one user's events, given events, or everything recorded before a time. */
+/** Epoch ms where the month of partition `audit_log_pYYYYMM[_class]` ends. */
+export function monthEnd(name: string): number {
+  const [, y, m] = /_p(\d{4})(\d{2})/.exec(name) ?? [];
+  return Date.UTC(Number(y), Number(m), 1);
+}
+
+/** Whose personal data to erase: one user's events, a data subject's events, given events, or everything recorded before a time. */
 export interface ErasureOptions {
   /** Schema of the audit tables (default `cvd_activity`). */
   schema?: string;
   /** Erase the personal data of every event this user performed. */
   userId?: string;
+  /**
+   * Erase the personal data of every event this user performed or was the
+   * subject of (a GDPR erasure; see dataSubject.ts). The personal data of an
+   * event is one HMAC'd unit, so the actor's address goes with the subject's name.
+   */
+  dataSubject?: string;
   /** Erase the personal data of these events. */
   eventIds?: string[];
   /** Erase the personal data of every event before this instant (the review's "anonymize after 1 year"). */
@@ -113,25 +132,34 @@ export interface ErasureOptions {
 export async function erasePersonalData(client: ClientBase, options: ErasureOptions): Promise<number> {
   const schema = checkName('schema', options.schema ?? DEFAULT_SCHEMA);
   const s = quoteIdent(schema);
-  const where: string[] = [];
+  const where: string[] = []; // event ids to erase, one SELECT per condition
   const params: unknown[] = [];
   if (options.userId !== undefined) {
     params.push(options.userId);
-    where.push(`p.event_id IN (SELECT event_id FROM ${s}.audit_log WHERE user_id = $${params.length})`);
+    where.push(`SELECT event_id FROM ${s}.audit_log WHERE user_id = $${params.length}`,
+      `SELECT event_id FROM ${s}.audit_personal WHERE archived_subjects[1] = $${params.length}`);
+  }
+  if (options.dataSubject !== undefined) {
+    params.push(options.dataSubject);
+    where.push(`SELECT l.event_id FROM ${s}.audit_log l WHERE ${dataSubjectCondition('l', `$${params.length}`)}`,
+      `SELECT event_id FROM ${s}.audit_personal WHERE $${params.length} = ANY(archived_subjects)`);
   }
   if (options.eventIds !== undefined) {
     params.push(options.eventIds);
-    where.push(`p.event_id = ANY($${params.length}::uuid[])`);
+    where.push(`SELECT unnest($${params.length}::uuid[])`);
   }
   if (options.before !== undefined) {
     params.push(options.before.toISOString());
-    where.push(`p.event_id IN (SELECT event_id FROM ${s}.audit_log WHERE created_at < $${params.length})`);
+    where.push(`SELECT event_id FROM ${s}.audit_log WHERE created_at < $${params.length}`,
+      `SELECT event_id FROM ${s}.audit_personal WHERE archived_created_at < $${params.length}`);
   }
-  if (where.length === 0) throw new TypeError('erasePersonalData needs userId, eventIds or before');
+  // Archived events (archiveWrite.ts) are no longer in audit_log: their personal rows carry their time and subjects.
+  // One IN over a UNION ALL, not ORs of INs: the planner makes it one semi-join, whatever the number of events.
+  if (where.length === 0) throw new TypeError('erasePersonalData needs userId, dataSubject, eventIds or before');
   try {
     const result = await client.query(`UPDATE ${s}.audit_personal p
         SET client_address = NULL, user_agent = NULL, fields = '{}', client_pseudonym = NULL, username_pseudonym = NULL, erased_at = now()
-      WHERE p.erased_at IS NULL AND (${where.join(' OR ')})`, params);
+      WHERE p.erased_at IS NULL AND p.event_id IN (${where.join(' UNION ALL ')})`, params);
     return result.rowCount ?? 0;
   } catch (err) {
     throw toStoreError(err, `erasing personal data in schema ${schema}`);

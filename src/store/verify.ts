@@ -92,8 +92,9 @@ async function walk(client: ClientBase, s: string, options: VerifyOptions): Prom
     heads.set(r.stream_id, { seq: Number(r.head_seq), hash: r.head_hash });
   }
   const runs = new Map<string, Run[]>();
-  for (const r of (await client.query(`SELECT stream_id, from_seq::text AS from_seq, to_seq::text AS to_seq, from_prev_hash, to_hash
-    FROM ${s}.audit_retention ORDER BY stream_id, from_seq`)).rows) {
+  // ORDER BY the table's columns (r.): the output column from_seq is text, and '10' sorts before '2'.
+  for (const r of (await client.query(`SELECT r.stream_id, r.from_seq::text AS from_seq, r.to_seq::text AS to_seq, r.from_prev_hash, r.to_hash
+    FROM ${s}.audit_retention r ORDER BY r.stream_id, r.from_seq`)).rows) {
     const list = runs.get(r.stream_id) ?? [];
     list.push({ fromSeq: Number(r.from_seq), toSeq: Number(r.to_seq), fromPrevHash: r.from_prev_hash, toHash: r.to_hash });
     runs.set(r.stream_id, list);

@@ -39,7 +39,7 @@ describe('audit/catalog', () => {
       'LOGIN_FAILED', 'DATA_EXPORT', 'BULK_OPERATION', 'PERMISSION_CHANGE', 'CONFIG_CHANGE', 'FILE_DOWNLOAD', 'SECURITY_ALERT',
     ];
     expect(named.filter((n) => !(n in catalog))).to.deep.equal([]);
-    expect(Object.keys(catalog)).to.have.length(53); // the review's 52 and AUDIT_CHECKPOINT (signed checkpoints, #15)
+    expect(Object.keys(catalog)).to.have.length(56); // the review's 52, AUDIT_CHECKPOINT (#15), PERSONAL_DATA_ERASURE, AUDIT_IMPORT and RETENTION_APPLY (#13)
   });
 
   it('keeps PRODUCT_PRICE_CHANGE out on purpose and points to PRICE_CHANGE', () => {

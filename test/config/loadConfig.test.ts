@@ -34,6 +34,12 @@ describe('config/loadConfig', () => {
     expect(loadConfig({}, { env: { NODE_ENV: 'test' } }).audit.strict).to.equal(true);
   });
 
+  it('reads retention.archiveDir from CVD_ACTIVITY_ARCHIVE_DIR, resolved against cwd; null by default', () => {
+    expect(loadConfig({}, { env: {}, cwd: '/srv/app' }).retention.archiveDir).to.equal(null);
+    expect(loadConfig({}, { env: { CVD_ACTIVITY_ARCHIVE_DIR: 'var/archive' }, cwd: '/srv/app' }).retention.archiveDir).to.equal('/srv/app/var/archive');
+    expect(() => loadConfig({ retention: { archiveDir: '' } }, { env: {} })).to.throw(/retention .*archiveDir/);
+  });
+
   it('merges file < CVD_ACTIVITY_* < OTEL_* < start() options', () => {
     const file = join(dir, 'c.json');
     writeFileSync(file, JSON.stringify({ serviceName: 'from-file', noise: { sampleRatio: 0.5 }, batch: undefined, shutdownTimeoutMs: 100 }));

@@ -77,14 +77,14 @@ describe('PgAuditWriter', function () {
     expect(result.streams.find((v) => v.streamId === 'test-stream')!.problem).to.equal(null);
   });
 
-  it('stores events of other months in their own partitions, created on demand', async () => {
+  it('stores events of other months in their own partitions (split by retention class), created on demand', async () => {
     const old = auditRecord({ occurredAt: '2019-03-15T10:00:00.000Z' });
     const future = auditRecord({ occurredAt: '2031-07-01T00:00:00.000Z' });
     expect(await writer.writeBatch([old, future])).to.deep.equal({ inserted: 2, duplicates: 0 });
     const { rows } = await db.client.query(
       `SELECT tableoid::regclass::text AS part FROM "${db.schema}".audit_log WHERE event_id IN ($1, $2) ORDER BY created_at`,
       [old.eventId, future.eventId]);
-    expect(rows.map((r) => r.part)).to.deep.equal([`${db.schema}.audit_log_p201903`, `${db.schema}.audit_log_p203107`]);
+    expect(rows.map((r) => r.part)).to.deep.equal([`${db.schema}.audit_log_p201903_other`, `${db.schema}.audit_log_p203107_other`]);
   });
 
   it('stores values Postgres would refuse, made storable and noted', async () => {

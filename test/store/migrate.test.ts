@@ -54,6 +54,16 @@ describe('migrate', function () {
     ]);
   });
 
+  it('splits each month by retention class: security events in one leaf, all others in the other', async () => {
+    const { rows } = await client.query(
+      `SELECT c.relname, pg_get_expr(c.relpartbound, c.oid) AS bound FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+        WHERE i.inhparent = $1::regclass ORDER BY c.relname`, [`"${test.schema}".audit_log_p202611`]);
+    expect(rows).to.deep.equal([
+      { relname: 'audit_log_p202611_other', bound: 'DEFAULT' },
+      { relname: 'audit_log_p202611_security', bound: "FOR VALUES IN ('security')" },
+    ]);
+  });
+
   it('migrations in parallel schemas create the shared roles race-free', async () => {
     const schemas = await Promise.all([createTestSchema('mig_a'), createTestSchema('mig_b'), createTestSchema('mig_c')]);
     const clients = schemas.map((t) => new pg.Client({ connectionString: t.url }));
@@ -138,6 +148,8 @@ describe('migrate', function () {
       ['DELETE on a partition', (x: string) => `DELETE FROM ${x}.audit_log_p203005`],
       ['TRUNCATE on the parent', (x: string) => `TRUNCATE ${x}.audit_log`],
       ['TRUNCATE on a partition created later', (x: string) => `TRUNCATE ${x}.audit_log_p203005`],
+      ['TRUNCATE on one retention class of a month', (x: string) => `TRUNCATE ${x}.audit_log_p203005_security`],
+      ['DELETE on one retention class of a month', (x: string) => `DELETE FROM ${x}.audit_log_p203005_other`],
       ['TRUNCATE on the default partition', (x: string) => `TRUNCATE ${x}.audit_log_pdefault`],
       ['DELETE of a stream head', (x: string) => `DELETE FROM ${x}.audit_streams`],
       ['rewinding a stream head', (x: string) => `UPDATE ${x}.audit_streams SET head_seq = 0`],

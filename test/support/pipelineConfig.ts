@@ -28,6 +28,7 @@ export function pipelineTestConfig(pipeline: Partial<PipelineConfig> & { spoolDi
       retryMaxDelayMs: 500,
       ...pipeline,
     },
+    retention: { archiveDir: null },
     shutdownTimeoutMs: 5_000,
   };
 }

@@ -1,6 +1,8 @@
 /** `cvd-activity audit query`: filtered rows of the audit trail; the read is audited before anything is shown. */
 import type { Command } from 'commander';
+import { resolve } from 'node:path';
 import { queryAuditTrail } from '../../store/query';
+import { queryWithArchive } from '../../store/archiveQuery';
 import type { AuditQuery } from '../../store/query';
 import { CliError, EXIT } from '../CliError';
 import { databaseError, requireSchema, withClient } from '../connection';
@@ -20,6 +22,7 @@ interface QueryFlags {
   outcome?: string;
   limit: string;
   format: string;
+  archive?: string;
 }
 
 /** The command line of the filters, as a reader would type it (`--action LOGIN_FAILED --since 24h`). */
@@ -73,6 +76,7 @@ export function registerAuditQuery(_program: Command, cli: CliContext): void {
     .option('--until <time>', 'before this time (same forms as --since)')
     .option('--outcome <outcome>', 'success or failure')
     .option('--limit <n>', 'most events shown (1-100000)', '100')
+    .option('--archive <dir>', 'also read the archived events (retention --archive-dir)')
     .addOption(formatOption(FORMATS, 'table, json or csv (json and csv are complete and recorded as a DATA_EXPORT)'))
     .action(async (flags: QueryFlags, command: Command) => {
       const format = parseChoice('--format', flags.format, FORMATS);
@@ -88,7 +92,7 @@ export function registerAuditQuery(_program: Command, cli: CliContext): void {
 
       const rows = await withClient(conn, `querying schema ${conn.schema}`, async (client) => {
         await requireSchema(client, conn);
-        return queryAuditTrail(client, query);
+        return flags.archive === undefined ? queryAuditTrail(client, query) : queryWithArchive(client, { ...query, archiveDir: resolve(flags.archive) });
       });
       try {
         await cli.recordAudit([readEvent(query, flags, format, conn.schema, rows.length)], conn);

@@ -1,6 +1,8 @@
 /** `cvd-activity audit verify`: checks every hash chain; exit 0 intact, 1 broken. */
 import type { Command } from 'commander';
+import { resolve } from 'node:path';
 import { verifyChain } from '../../store/verify';
+import { verifyArchive } from '../../store/archiveRead';
 import type { VerifyProgress } from '../../store/verify';
 import { CliError, EXIT } from '../CliError';
 import { formatOption } from './options';
@@ -23,8 +25,9 @@ export function registerAuditVerify(_program: Command, cli: CliContext): void {
     .addOption(formatOption(['table', 'json', 'text'], 'table (or its old name text) or json'))
     .option('--checkpoints <dir>', 'also check the trail against the signed checkpoints in this directory (see docs/checkpoints.md)')
     .option('--public-key <key>', 'public key of the checkpoints (or a file holding it); default: the public half of this host\'s signing key')
+    .option('--archive <dir>', 'also re-verify the archived rows (retention --archive-dir) and their links into the chain')
     .addHelpText('after', '\nExit codes: 0 every chain intact; 1 a chain is broken (stdout names the first broken event of each stream);\n2 bad flag; 3 database unreachable or schema missing; 4 internal error.')
-    .action(async (opts: { format: string } & CheckpointVerifyFlags, command: Command) => {
+    .action(async (opts: { format: string; archive?: string } & CheckpointVerifyFlags, command: Command) => {
       const conn = cli.connection(command);
       const checkpoints = checkpointInputs(cli, opts);
       let piiKey: Buffer | null;
@@ -42,23 +45,28 @@ export function registerAuditVerify(_program: Command, cli: CliContext): void {
         const of = p.estimatedRows ? ` of ~${p.estimatedRows}` : '';
         cli.stderr.write(`cvd-activity: verified ${p.rowsChecked}${of} events (stream ${p.streamId})\n`);
       };
-      const result = await withClient(conn, `verifying schema ${conn.schema}`, async (client) => {
+      const { result, archive } = await withClient(conn, `verifying schema ${conn.schema}`, async (client) => {
         await requireSchema(client, conn);
         const chain = await verifyChain(client, { schema: conn.schema, onProgress, ...(piiKey ? { piiKey } : {}) });
         return {
-          ...chain,
-          quarantine: await readQuarantine(client, quoteIdent(conn.schema)),
-          ...(checkpoints ? { checkpoints: await runCheckpointVerify(client, conn.schema, checkpoints) } : {}),
+          result: {
+            ...chain,
+            quarantine: await readQuarantine(client, quoteIdent(conn.schema)),
+            ...(checkpoints ? { checkpoints: await runCheckpointVerify(client, conn.schema, checkpoints) } : {}),
+          },
+          archive: opts.archive === undefined ? null : await verifyArchive(client, { schema: conn.schema, dir: resolve(opts.archive) }),
         };
       });
-      if (opts.format === 'json') cli.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+      if (opts.format === 'json') cli.stdout.write(`${JSON.stringify(archive ? { ...result, ok: result.ok && archive.ok, archive } : result, null, 2)}\n`);
       else {
         if (result.quarantine?.total) cli.stdout.write(formatQuarantine(result.quarantine));
         for (const s of result.streams) {
           cli.stdout.write(s.problem ? `BROKEN ${s.problem.message}\n` : `ok     stream ${s.streamId}: ${s.rows} events, head at seq ${s.headSeq}\n`);
         }
-        if (result.ok) {
-          cli.stdout.write(`audit trail intact: ${result.rowsChecked} events in ${result.streams.length} stream(s)${piiKey ? ', personal data checked' : ''}\n`);
+        for (const f of archive?.files ?? []) cli.stdout.write(f.problem ? `BROKEN ${f.problem}\n` : `ok     archive ${f.file}: ${f.rows} events\n`);
+        if (result.ok && (archive?.ok ?? true)) {
+          const archived = archive ? `, ${archive.rowsChecked} archived events in ${archive.files.length} file(s)` : '';
+          cli.stdout.write(`audit trail intact: ${result.rowsChecked} events in ${result.streams.length} stream(s)${archived}${piiKey ? ', personal data checked' : ''}\n`);
         }
         if (result.checkpoints) printCheckpointResult(cli, result.checkpoints);
       }
@@ -69,6 +77,10 @@ export function registerAuditVerify(_program: Command, cli: CliContext): void {
       if (!result.ok) {
         const broken = result.streams.filter((s) => s.problem).length;
         throw new CliError(EXIT.FAILED, `audit trail BROKEN: ${broken} of ${result.streams.length} stream(s) fail verification`);
+      }
+      if (archive && !archive.ok) {
+        const broken = archive.files.filter((f) => f.problem).length;
+        throw new CliError(EXIT.FAILED, `audit archive BROKEN: ${broken} of ${archive.files.length} file(s) fail verification`);
       }
     });
 }

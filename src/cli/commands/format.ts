@@ -4,7 +4,7 @@ import type { AuditTrailRow } from '../../store/query';
 import { alignColumns } from '../alignColumns';
 
 /** A row keyed by the view's column names, timestamps as ISO 8601. */
-function plain(row: AuditTrailRow): Record<string, unknown> {
+export function plainRow(row: AuditTrailRow): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [column, field] of AUDIT_TRAIL_COLUMNS) {
     const v = row[field];
@@ -16,19 +16,23 @@ function plain(row: AuditTrailRow): Record<string, unknown> {
 /** A JSON array, one row per line. */
 export function formatJson(rows: readonly AuditTrailRow[]): string {
   if (rows.length === 0) return '[]\n';
-  return `[\n${rows.map((r) => JSON.stringify(plain(r))).join(',\n')}\n]\n`;
+  return `[\n${rows.map((r) => JSON.stringify(plainRow(r))).join(',\n')}\n]\n`;
 }
 
 /** RFC 4180 CSV with a header; JSON columns as JSON text; cells that a spreadsheet would run as a formula are prefixed with `'`. */
 export function formatCsv(rows: readonly AuditTrailRow[]): string {
+  return csvTable(AUDIT_TRAIL_COLUMNS.map(([c]) => c), rows.map(plainRow));
+}
+
+/** CSV (as formatCsv) of `records` with the given columns, in that order. */
+export function csvTable(columns: readonly string[], records: ReadonlyArray<Record<string, unknown>>): string {
   const cell = (v: unknown): string => {
     if (v === null || v === undefined) return '';
     let s = typeof v === 'object' ? JSON.stringify(v) : String(v);
     if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
     return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
   };
-  const header = AUDIT_TRAIL_COLUMNS.map(([c]) => c).join(',');
-  return `${[header, ...rows.map((r) => Object.values(plain(r)).map(cell).join(','))].join('\r\n')}\r\n`;
+  return `${[columns.join(','), ...records.map((r) => columns.map((c) => cell(r[c])).join(','))].join('\r\n')}\r\n`;
 }
 
 /** Detail keys shown first, in this order: who was targeted and the numbers the alerts read. */

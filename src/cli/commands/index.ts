@@ -8,8 +8,11 @@ import { registerMigrate } from './migrate';
 import { registerAuditVerify } from './auditVerify';
 import { registerAuditQuery } from './auditQuery';
 import { registerAuditCheckpoint } from './auditCheckpoint';
+import { registerAuditImport } from './auditImport';
 import { registerAlertCommands } from './alerts';
 import { registerDemoCommand } from './demo';
+import { registerGdprCommands } from './gdpr';
+import { registerRetentionCommands } from './retention';
 import { registerSpoolCommands } from './spool';
 
 /** Registered in this order; help lists them so. */
@@ -18,7 +21,10 @@ export const COMMANDS: CommandModule[] = [
   registerAuditVerify,
   registerAuditQuery,
   registerAuditCheckpoint,
+  registerAuditImport,
   registerAlertCommands,
+  registerGdprCommands,
+  registerRetentionCommands,
   registerSpoolCommands,
   registerDemoCommand,
 ];
