@@ -206,7 +206,7 @@ describe('docker-compose.yml deployment defaults (security finding 12)', () => {
     }
   });
 
-  it('runs the app as a writer-only login, the owner only for migrations and role set-up', () => {
+  it('runs the app as a writer-only login, the owner only for migrations, role set-up and retention', () => {
     expect(base.services.demo!.environment!.CVD_ACTIVITY_DATABASE_URL).to.match(/^postgres:\/\/cvd_app:\$\{CVD_POSTGRES_APP_PASSWORD:\?/);
     expect(base.services.demo!.command).to.include('--no-migrate');
     const appLogin = base.services['app-login']!.command!.join(' ');
@@ -214,7 +214,8 @@ describe('docker-compose.yml deployment defaults (security finding 12)', () => {
     expect(appLogin).to.not.match(/GRANT (?!cvd_activity_writer)/);
     expect(base.services.demo!.depends_on).to.deep.include({ 'app-login': { condition: 'service_completed_successfully' } });
     const owners = Object.entries(base.services).filter(([, sv]) => JSON.stringify(sv.environment ?? {}).includes('PGUSER')).map(([n]) => n);
-    expect(owners.sort()).to.deep.equal(['app-login', 'migrate', 'reader-login']);
+    // retention drops expired partitions, which only the table owner may do.
+    expect(owners.sort()).to.deep.equal(['app-login', 'migrate', 'reader-login', 'retention']);
   });
 
   it('gives Grafana no default admin password and no anonymous access', () => {
