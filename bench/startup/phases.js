@@ -40,7 +40,7 @@ const phases = {
   },
   // Parts of the module loading, each alone in a fresh process (they share dependencies, so they overlap).
   'of which: @opentelemetry/sdk-node': () => time(() => require('@opentelemetry/sdk-node')),
-  'of which: the four OTLP exporters start.ts loads': () => time(() => [
+  'of which: the four OTLP exporters startExporters.ts loads': () => time(() => [
     '@opentelemetry/exporter-trace-otlp-proto', '@opentelemetry/exporter-trace-otlp-http',
     '@opentelemetry/exporter-metrics-otlp-proto', '@opentelemetry/exporter-metrics-otlp-http',
   ].forEach((name) => require(name))),

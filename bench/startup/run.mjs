@@ -22,7 +22,7 @@ const VARIANTS = [
   { name: 'cvd-activity', flags: ['--require', join(ROOT, 'dist', 'register.js')] },
 ];
 const PHASES = [
-  'module loading', 'of which: @opentelemetry/sdk-node', 'of which: the four OTLP exporters start.ts loads',
+  'module loading', 'of which: @opentelemetry/sdk-node', 'of which: the four OTLP exporters startExporters.ts loads',
   'schema compilation (all catalog schemas)', 'SDK start (start() after loading)',
   'migration check (autoMigrate, schema current)', 'auto-instrumentations-node module loading',
 ];
@@ -146,7 +146,7 @@ function analysis() {
   const load = phaseMed['module loading'];
   const sdk = phaseMed['SDK start (start() after loading)'];
   const sdkNode = phaseMed['of which: @opentelemetry/sdk-node'];
-  const exporters = phaseMed['of which: the four OTLP exporters start.ts loads'];
+  const exporters = phaseMed['of which: the four OTLP exporters startExporters.ts loads'];
   const out = [
     `Of the ${fmt(cvdAdds)} ms cvd-activity adds, loading its modules takes about ${fmt(load)} ms and start() about ${fmt(sdk)} ms;`
       + ` the rest (about ${fmt(Math.max(0, cvdAdds - load - sdk))} ms) is not broken down here: the first request's own instrumented work`
@@ -158,7 +158,7 @@ function analysis() {
     out.push('', `Target missed. What is left is the OpenTelemetry SDK\'s module graph: @opentelemetry/sdk-node alone loads in about ${fmt(sdkNode)} ms`
       + ` (it pulls in the exporters and configuration for traces, metrics and logs and the resource detectors), and the four OTLP exporters`
       + ` start.ts imports eagerly (JSON and protobuf, for traces and metrics) about ${fmt(exporters)} ms. What would close the gap:`
-      + ' build the tracer provider from sdk-trace-base directly instead of NodeSDK, and require only the one configured exporter'
+      + ' build the tracer provider from sdk-trace directly instead of NodeSDK, and require only the one configured exporter'
       + ' (both are changes to src/start.ts, which the move to OpenTelemetry JS 3.x rewrites, so they belong with it);'
       + ' bundle dist/ into one file (fewer module resolutions and file reads); and on Node ≥ 22.1 enable the V8 compile cache'
       + ' (`module.enableCompileCache()`) so restarts skip compiling the same code again.');
