@@ -5,7 +5,7 @@
  * chain's end with the head stored in audit_streams, which detects a cut tail.
  */
 import type { ClientBase } from 'pg';
-import { toStoreError } from './errors';
+import { inSnapshot } from './snapshot';
 import { canonicalJson, chainHash, PiiHasher } from './canonicalEncoding';
 import type { ChainRow } from './canonicalEncoding';
 import { checkName, DEFAULT_SCHEMA, quoteIdent } from './identifiers';
@@ -70,20 +70,8 @@ interface Run { fromSeq: number; toSeq: number; fromPrevHash: string | null; toH
 export async function verifyChain(client: ClientBase, options: VerifyOptions = {}): Promise<VerifyResult> {
   const schema = checkName('schema', options.schema ?? DEFAULT_SCHEMA);
   const s = quoteIdent(schema);
-  try {
-    // One snapshot for the whole walk: rows and heads committed meanwhile are not seen.
-    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    try {
-      const result = await walk(client, s, options);
-      await client.query('COMMIT');
-      return result;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw err;
-    }
-  } catch (err) {
-    throw toStoreError(err, `verifying the audit trail in schema ${schema}`);
-  }
+  // One snapshot for the whole walk: rows and heads committed meanwhile are not seen.
+  return inSnapshot(client, `verifying the audit trail in schema ${schema}`, () => walk(client, s, options));
 }
 
 async function walk(client: ClientBase, s: string, options: VerifyOptions): Promise<VerifyResult> {

@@ -14,7 +14,7 @@ import { parseCheckpoint } from './checkpointText';
 import type { Checkpoint } from './checkpointText';
 import { inclusionPath, leafHash, verifyInclusion } from './merkle';
 import { openNote, parseNote } from './signedNote';
-import { inSnapshot } from './snapshot';
+import { inSnapshot } from '../snapshot';
 import type { NoteVerifier } from './signedNote';
 
 /** Format tag of a proof file. */

@@ -9,7 +9,7 @@ import type { ClientBase } from 'pg';
 import { checkName, DEFAULT_SCHEMA, quoteIdent } from '../identifiers';
 import type { Checkpoint, CheckpointStream } from './checkpointText';
 import { MerkleFrontier } from './merkle';
-import { inSnapshot } from './snapshot';
+import { inSnapshot } from '../snapshot';
 import { removedByRetention, retentionRuns } from './retentionRuns';
 
 /** Options of `takeCheckpoint()`. */

@@ -12,7 +12,7 @@ import { checkCheckpointChain, coveredStreams } from './checkpointChain';
 import type { CheckpointFile, CheckpointProblem, TrustedCheckpoint } from './checkpointChain';
 import type { CheckpointStream } from './checkpointText';
 import type { NoteVerifier } from './signedNote';
-import { inSnapshot } from './snapshot';
+import { inSnapshot } from '../snapshot';
 import { bridgeRetention, removedByRetention, retentionRuns } from './retentionRuns';
 import type { RetentionRun } from './retentionRuns';
 

@@ -71,36 +71,5 @@ DROP TRIGGER IF EXISTS audit_streams_start_empty ON {{schema}}.audit_streams;
 CREATE TRIGGER audit_streams_start_empty BEFORE INSERT ON {{schema}}.audit_streams
   FOR EACH ROW EXECUTE FUNCTION {{schema}}.audit_streams_start_empty();
 
--- Finding 12: partitions only for months from 10 years before to 5 years
--- after the current one (at most 181 tables, each created once). The writer
--- calls this as SECURITY DEFINER; without a bound it could create thousands of
--- tables under an exclusive lock. Rows of other months still go to the
--- DEFAULT partition, so no event is refused.
-CREATE OR REPLACE FUNCTION {{schema}}.audit_ensure_partitions(instants timestamptz[]) RETURNS integer
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
-DECLARE
-  month timestamp;
-  part text;
-  created integer := 0;
-  this_month timestamp := date_trunc('month', now() AT TIME ZONE 'UTC');
-BEGIN
-  PERFORM pg_advisory_xact_lock(hashtext({{schema_literal}} || '.audit_log partitions'));
-  FOR month IN SELECT DISTINCT date_trunc('month', i AT TIME ZONE 'UTC') FROM unnest(instants) AS i WHERE i IS NOT NULL LOOP
-    CONTINUE WHEN month < this_month - interval '120 months' OR month > this_month + interval '60 months';
-    part := 'audit_log_p' || to_char(month, 'YYYYMM');
-    CONTINUE WHEN to_regclass(format('%I.%I', {{schema_literal}}, part)) IS NOT NULL;
-    BEGIN
-      EXECUTE format('CREATE TABLE %I.%I PARTITION OF %I.audit_log FOR VALUES FROM (%L) TO (%L)',
-        {{schema_literal}}, part, {{schema_literal}},
-        (month AT TIME ZONE 'UTC')::text, ((month + interval '1 month') AT TIME ZONE 'UTC')::text);
-      EXECUTE format('CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON %I.%I FOR EACH STATEMENT EXECUTE FUNCTION %I.audit_append_only()',
-        {{schema_literal}}, part, {{schema_literal}});
-      created := created + 1;
-    EXCEPTION WHEN check_violation THEN
-      RAISE WARNING 'cvd-activity: partition % not created: the default partition holds rows of that month', part;
-    END;
-  END LOOP;
-  RETURN created;
-END
-$fn$;
-REVOKE ALL ON FUNCTION {{schema}}.audit_ensure_partitions(timestamptz[]) FROM PUBLIC;
+-- Finding 12's bound on partition creation (10 years back, 5 ahead) is in
+-- 006_retention_classes.sql, whose audit_ensure_partitions replaces 001's.

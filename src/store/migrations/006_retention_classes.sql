@@ -26,8 +26,11 @@ DECLARE
 BEGIN
   PERFORM pg_advisory_xact_lock(hashtext({{schema_literal}} || '.audit_log partitions'));
   FOR month IN SELECT DISTINCT date_trunc('month', i AT TIME ZONE 'UTC') FROM unnest(instants) AS i WHERE i IS NOT NULL LOOP
-    -- The writer may call this: bounded to a window around now (migration 002,
-    -- security finding 12), so it cannot hold the lock creating 1,200 months.
+    -- Security finding 12: only months from 10 years before to 5 years after
+    -- the current one (at most 181, each created once). The writer calls this
+    -- as SECURITY DEFINER; unbounded it could create thousands of tables under
+    -- an exclusive lock. Rows of other months go to the DEFAULT partition, so
+    -- no event is refused.
     CONTINUE WHEN month < this_month - interval '120 months' OR month > this_month + interval '60 months';
     part := 'audit_log_p' || to_char(month, 'YYYYMM');
     CONTINUE WHEN to_regclass(format('%I.%I', {{schema_literal}}, part)) IS NOT NULL;

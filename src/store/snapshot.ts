@@ -1,6 +1,6 @@
-/** One read-only REPEATABLE READ snapshot around the checkpoint code's reads. */
+/** One read-only REPEATABLE READ snapshot around a reader's queries (verify, checkpoints). */
 import type { ClientBase } from 'pg';
-import { toStoreError } from '../errors';
+import { toStoreError } from './errors';
 
 /**
  * Runs `work` in one snapshot (rows committed meanwhile are not seen) and
