@@ -30,3 +30,6 @@ export { databaseConnectionConfig } from './config/database';
 export type { DatabaseConnectionConfig } from './config/database';
 export { ConfigError } from './config/ConfigError';
 export type { ConfigProblem } from './config/ConfigError';
+/** Retention and erasure of the audit trail (docs/audit-trail.md, "Retention", "Personal data and erasure"). */
+export { dropPartitionsBefore, erasePersonalData } from './store/retention';
+export type { RetentionOptions, RetentionResult, ErasureOptions } from './store/retention';

@@ -3,6 +3,7 @@
  * here or in instrumentation/, so moving to SDK 3.x is a contained change.
  */
 import { diag, DiagConsoleLogger, DiagLogLevel } from '@opentelemetry/api';
+import { getNumberFromEnv } from '@opentelemetry/core';
 import { OTLPMetricExporter as OTLPJsonMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { OTLPMetricExporter as OTLPProtobufMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { OTLPTraceExporter as OTLPJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
@@ -11,8 +12,8 @@ import { defaultResource, resourceFromAttributes } from '@opentelemetry/resource
 import type { Resource } from '@opentelemetry/resources';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { NodeSDK } from '@opentelemetry/sdk-node';
-import { BatchSpanProcessor, ConsoleSpanExporter, ParentBasedSampler } from '@opentelemetry/sdk-trace-base';
-import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { BatchSpanProcessor, ConsoleSpanExporter, ParentBasedSampler } from '@opentelemetry/sdk-trace';
+import type { SpanProcessor } from '@opentelemetry/sdk-trace';
 import { ConfigError } from './config/ConfigError';
 import { fallbackConfig, loadConfig } from './config/loadConfig';
 import type { CvdActivityConfig, CvdActivityOptions, LogLevel } from './config/types';
@@ -27,6 +28,7 @@ import { NoiseRules } from './instrumentation/NoiseRules';
 import { NoiseSampler } from './instrumentation/NoiseSampler';
 import { QueryRedactor } from './instrumentation/QueryRedactor';
 import { installRequestPatches } from './instrumentation/requestState';
+import { APP_SDK_FIRST_MESSAGE, SdkConflictLogger, tracerProviderRegistered } from './instrumentation/sdkOwnership';
 import { activityCounters, CountingSpanExporter } from './instrumentation/stats';
 import type { ActivityCounters } from './instrumentation/stats';
 import { installedAuditRecorder } from './audit/audit';
@@ -75,10 +77,11 @@ function startFallbackAudit(options: CvdActivityOptions): ActivityHandle {
   }
 }
 
-/** diag to the console at the configured level (or off). */
+/** diag to the console at the configured level (or off), behind the watch for a later second SDK. */
 function installDiagLogger(config: CvdActivityConfig): void {
-  if (config.logLevel === 'none') diag.disable();
-  else diag.setLogger(new DiagConsoleLogger(), { logLevel: LEVELS[config.logLevel], suppressOverrideMessage: true });
+  const console = config.logLevel === 'none' ? null : new DiagConsoleLogger();
+  const logLevel = SdkConflictLogger.installLevel(LEVELS[config.logLevel]);
+  diag.setLogger(new SdkConflictLogger(console), { logLevel, suppressOverrideMessage: true });
 }
 
 /** One line on stderr: the app keeps running, uninstrumented or without the failed part. */
@@ -96,7 +99,25 @@ function exporterProcessor(config: CvdActivityConfig): SpanProcessor | null {
       // Protobuf (the OTLP default) encodes straight into a buffer: much less
       // CPU and garbage per span than the JSON of exporter-trace-otlp-http.
       : new OTLPProtobufTraceExporter({ url: config.otlpTracesEndpoint });
-  return new BatchSpanProcessor(new CountingSpanExporter(exporter));
+  return new BatchSpanProcessor({ exporter: new CountingSpanExporter(exporter), ...batchOptionsFromEnv() });
+}
+
+/**
+ * OTEL_BSP_* (documented as still applying): the 3.x BatchSpanProcessor no
+ * longer reads them itself, only sdk-node's env-built processor does, and we
+ * build ours. Unset or invalid values leave the processor's defaults.
+ */
+function batchOptionsFromEnv(): { maxQueueSize?: number; maxExportBatchSize?: number; scheduledDelayMillis?: number; exportTimeoutMillis?: number } {
+  const read = (name: string): number | undefined => {
+    const value = getNumberFromEnv(name);
+    return value !== undefined && value >= 0 ? value : undefined;
+  };
+  return {
+    maxQueueSize: read('OTEL_BSP_MAX_QUEUE_SIZE'),
+    maxExportBatchSize: read('OTEL_BSP_MAX_EXPORT_BATCH_SIZE'),
+    scheduledDelayMillis: read('OTEL_BSP_SCHEDULE_DELAY'),
+    exportTimeoutMillis: read('OTEL_BSP_EXPORT_TIMEOUT'),
+  };
 }
 
 /**
@@ -147,8 +168,13 @@ function lifecycle(config: CvdActivityConfig, processors: readonly SpanProcessor
   const shutdown = (): Promise<void> => {
     stopping ??= (async () => {
       uninstallExitHandlers();
+      // The recorder closes first: the SDK's shutdown closes the audit pipeline
+      // (a span processor), and a record() reaching a closed pipeline would
+      // throw into the app; a closed recorder reports it instead (lenient mode).
+      const [recorders, others] = [parts.participants.filter((p) => p.closesIntake), parts.participants.filter((p) => !p.closesIntake)];
+      await settleAll(recorders, 'shutdown');
       await stop().catch((err: unknown) => diag.error('cvd-activity: shutdown failed', err));
-      await settleAll(parts.participants, 'shutdown');
+      await settleAll(others, 'shutdown');
       installRequestPatches(null);
     })();
     return stopping;
@@ -221,6 +247,15 @@ function startAuditOnly(config: CvdActivityConfig, build: StartPartsBuilder): Ac
 }
 
 /**
+ * The app started its own SDK first: a second one would not get the globals,
+ * so only the audit trail starts (its events take the app's trace context).
+ */
+function startBesideAppSdk(config: CvdActivityConfig): ActivityHandle {
+  process.stderr.write(`${APP_SDK_FIRST_MESSAGE}\n`);
+  return startAuditOnly(config, buildStartParts);
+}
+
+/**
  * Starts activity tracking once per process: http spans with noise rules,
  * enrichment and redaction, exported over OTLP/HTTP, flushed on exit. A second
  * call is a no-op (diag warning) returning the first handle. An invalid
@@ -245,7 +280,9 @@ export function startSync(options: StartOptions = {}): ActivityHandle {
     // Before the parts are built, or their start-up warnings (no database
     // configured: audit events stay on disk) go to the no-op logger unseen.
     installDiagLogger(config);
-    handle = config.disabled ? startAuditOnly(config, buildStartParts) : startSdk(config, noiseRules);
+    handle = config.disabled ? startAuditOnly(config, buildStartParts)
+      : tracerProviderRegistered() ? startBesideAppSdk(config)
+        : startSdk(config, noiseRules);
     // Again after the SDK: NodeSDK installs its own logger from OTEL_LOG_LEVEL;
     // ours (which also honours the file and start() options) replaces it silently.
     installDiagLogger(config);

@@ -8,16 +8,14 @@
  * signals and handle.shutdown()), and the audit recorder is installed on its
  * sink before the app handles its first request.
  */
-import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import pg from 'pg';
+import type { SpanProcessor } from '@opentelemetry/sdk-trace';
 import { installAuditSink } from './audit/audit';
 import { pgEnvironmentConfigured } from './config/database';
 import { resolvePiiKey } from './config/piiKey';
 import type { CvdActivityConfig } from './config/types';
 import { createAuditPipeline } from './pipeline/createAuditPipeline';
 import type { AuditWriterFactory } from './pipeline/types';
-import { migrate } from './store/migrate';
-import { createPgAuditWriter } from './store/PgAuditWriter';
+import type { AuditWriter } from './store/types';
 
 /** Something with buffered work that must be flushed and shut down with the SDK (flushed after the span processors). */
 export interface LifecycleParticipant {
@@ -27,6 +25,8 @@ export interface LifecycleParticipant {
   shutdown(): Promise<void>;
   /** Whether work is buffered; lets beforeExit flush again after the first time only when there is something to flush. */
   hasPending?(): boolean;
+  /** Takes in the app's work (the audit recorder): shut down before the SDK, so nothing reaches a closed pipeline. */
+  closesIntake?: boolean;
 }
 
 /** What the composition root adds to start(). */
@@ -55,8 +55,10 @@ export const buildSpoolOnlyParts: StartPartsBuilder = (config) => auditPipelineP
 function auditPipelineParts(config: CvdActivityConfig, writerFactory: AuditWriterFactory | null): StartParts {
   const pipeline = createAuditPipeline(config, { writerFactory });
   const recorder = installAuditSink(pipeline.sink, config);
-  return { spanProcessors: [pipeline.spanProcessor], participants: [recorder] };
-};
+  return { spanProcessors: [pipeline.spanProcessor], participants: [{
+    name: recorder.name, forceFlush: () => recorder.forceFlush(), shutdown: () => recorder.shutdown(), closesIntake: true,
+  }] };
+}
 
 /** The Postgres writer for this process's stream (migrating first when autoMigrate is on), or null without a database. */
 function auditWriterFactory(config: CvdActivityConfig): AuditWriterFactory | null {
@@ -66,7 +68,11 @@ function auditWriterFactory(config: CvdActivityConfig): AuditWriterFactory | nul
   const piiKey = resolvePiiKey(db.piiKey, config.pipeline.spoolDir);
   const connectionString = db.url ?? undefined;
   let migrated = false;
-  return async ({ streamId }) => {
+  return async ({ streamId, runQuietly, onBackgroundError }): Promise<AuditWriter> => {
+    // pg and the store load here, on the first batch, not on the way to the app's first request.
+    const pg = require('pg') as typeof import('pg');
+    const { migrate } = require('./store/migrate') as typeof import('./store/migrate');
+    const { createPgAuditWriter } = require('./store/PgAuditWriter') as typeof import('./store/PgAuditWriter');
     // Retried by the pipeline with backoff until Postgres is reachable.
     if (db.autoMigrate && !migrated) {
       const client = new pg.Client({ connectionString, application_name: 'cvd-activity-migrate' });
@@ -78,6 +84,6 @@ function auditWriterFactory(config: CvdActivityConfig): AuditWriterFactory | nul
         await client.end().catch(() => {});
       }
     }
-    return createPgAuditWriter({ connectionString, schema: db.schema, streamId, piiKey });
+    return createPgAuditWriter({ connectionString, schema: db.schema, streamId, piiKey, runQuietly, onBackgroundError });
   };
 }

@@ -6,8 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import type { AuditEvent } from '../../src/audit/types';
 import { logLine, personalLine } from '../../src/store/copyRows';
-import { chainHash, PiiHasher } from '../../src/store/HashChain';
-import type { ChainLink } from '../../src/store/HashChain';
+import { chainHash, PiiHasher } from '../../src/store/canonicalEncoding';
+import type { ChainLink } from '../../src/store/canonicalEncoding';
 import { completeRow, identifyRow } from '../../src/store/rows';
 import type { IdentifiedRow, PreparedRow } from '../../src/store/rows';
 import { recordedEvents } from './events';

@@ -28,7 +28,8 @@ const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(O
 const bucket = (url) => {
   if (!url) return '(native: syscalls, GC, JSON)';
   if (url.includes(`${root}/dist/`) && !url.includes('node_modules')) return 'cvd-activity';
-  const m = /node_modules\/((@[^/]+\/)?[^/]+)/.exec(url);
+  // The innermost package: auto-instrumentations-node nests an SDK of its own.
+  const m = /.*node_modules\/((@[^/]+\/)?[^/]+)/.exec(url);
   if (m) return m[1];
   if (url.startsWith('node:')) return 'node core';
   return 'app';
@@ -85,7 +86,7 @@ function frameFlags(cf) {
   if (fn === 'incomingRequest' && url.includes('instrumentation-http')) flags.push('httpIncoming');
   if (url.endsWith('bench/overhead/server.js')) flags.push('app');
   if (fn === 'getInfoFromIncomingMessage') flags.push('urlParse');
-  if (fn === 'startSpan' && url.includes('sdk-trace') && url.endsWith('Tracer.js')) flags.push('startSpan');
+  if (fn === 'startSpan' && url.includes('sdk-trace') && /\/Tracer\.[cm]?js$/.test(url)) flags.push('startSpan');
   if (fn === '_onServerResponseFinish') flags.push('responseFinish');
   if (/BatchSpanProcessorBase|otlp-exporter-base|otlp-transformer|spanSerializer|ProtobufWriter|exporter-trace-otlp/.test(url)) flags.push('export');
   if (url.includes('sdk-metrics')) flags.push('metrics');

@@ -163,11 +163,13 @@ if (missed) {
       + ' builds span, hook and metric attribute objects and two contexts, binds the request and response emitters, tracks spans in a WeakSet and times a histogram;'
       + ' the SDK then sanitizes the attributes twice before the span exists. Closing that part needs cheaper paths upstream (URL parts from `req.url`, no metric work without a MeterProvider,'
       + ' one sanitize pass) or replacing its incoming-request handling, which the design rules out (the bare emit-patch row is what that would cost).',
-    '- AsyncLocalStorage on Node 20 runs on async_hooks: once a store exists, every async resource (each nextTick, promise and socket write) runs an init hook and carries the stores.'
-      + ' Node 22 with `--experimental-async-context-frame` (the default from Node 24) removes that cost for every tracer alike.',
+    Number(process.versions.node.split('.')[0]) >= 24
+      ? `- AsyncLocalStorage on this Node (${process.version}) runs on AsyncContextFrame, the default from Node 24: no async_hooks init hook per async resource, for every tracer alike.`
+      : '- AsyncLocalStorage on this Node runs on async_hooks: once a store exists, every async resource (each nextTick, promise and socket write) runs an init hook and carries the stores.'
+        + ' Node 22 with `--experimental-async-context-frame` (the default from Node 24) removes that cost for every tracer alike.',
     '- Not done on purpose: a hand-written one-pass protobuf serializer (byte-identical to the SDK\'s, about 5 µs less per span in a microbenchmark) was tried;'
       + ' its gain was below the run-to-run noise of this bench, and the project keeps the maintained SDK exporter rather than its own encoder.',
-    '- Garbage: a request allocates about 15 KB under cvd-activity, 7 KB in the plain server and 21 KB under auto-instrumentations-node (V8 sampling heap profiler, `/hello`);'
+    '- Garbage (measured once by hand on Node 20 with the OpenTelemetry 2.x line, not by this script): a request allocated about 15 KB under cvd-activity, 7 KB in the plain server and 21 KB under auto-instrumentations-node (V8 sampling heap profiler, `/hello`);'
       + ' most of the difference is instrumentation-http\'s and the SDK\'s per-request objects and the async_hooks bookkeeping above.',
     '- Already done in cvd-activity: spans go out as OTLP protobuf (the SDK\'s exporter-trace-otlp-proto; its JSON sibling costs several times more per span);'
       + ' events are bound to the request context with one closure per emit, not per listener; no metric work per request (the request counters are plain integers, read by observable instruments once per export interval on a MeterProvider that instrumentation-http does not see);'

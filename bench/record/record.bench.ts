@@ -4,8 +4,8 @@
 // Run: npm run bench:record   (writes its section of bench/RESULTS.md)
 import { context, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { TracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
+import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
 import { v7 as uuidv7 } from 'uuid';
 import { ActionRegistry } from '../../src/audit/ActionRegistry';
 import { createAuditRecorder } from '../../src/audit/AuditRecorder';
@@ -74,7 +74,7 @@ interface Scenario {
   call: () => unknown;
 }
 
-const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(new NoopExporter())] });
+const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter: new NoopExporter() })] });
 context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
 trace.setGlobalTracerProvider(provider);
 const tracer = trace.getTracer('bench');

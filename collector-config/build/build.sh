@@ -15,17 +15,7 @@ CACHE="$ROOT/.cache/otelcol"
 BIN="$CACHE/otelcol-cvd"
 STAMP="$CACHE/otelcol-cvd.stamp"
 
-if [[ -x /usr/local/go/bin/go ]] && ! command -v go >/dev/null 2>&1; then
-  export PATH="/usr/local/go/bin:$PATH"
-fi
-if ! command -v go >/dev/null 2>&1; then
-  echo "collector:build: Go is not installed (need Go >= 1.26 and the Go module proxy); cannot build the Collector" >&2
-  exit 1
-fi
-
-# The build folder sits inside this git work tree; Go must not try to stamp
-# VCS data from it (fails on CI clones and adds nothing to the binary).
-export GOFLAGS="${GOFLAGS:+$GOFLAGS }-buildvcs=false"
+source "$ROOT/collector-config/build/go-env.sh" "collector:build" 1.26
 
 # The stamp names everything the binary depends on; any change rebuilds.
 stamp="$( { cat "$MANIFEST"; echo "builder=$BUILDER_VERSION"; go env GOVERSION GOOS GOARCH; } | sha256sum | cut -d' ' -f1)"

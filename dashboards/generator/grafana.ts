@@ -3,6 +3,7 @@
  * dashboards read as lists of questions rather than walls of JSON. The output
  * is committed under dashboards/json/ and provisioned by file.
  */
+import { DEFAULT_SCHEMA } from '../../src/store/identifiers';
 
 /** Datasource references; the uids are fixed in provisioning/datasources/cvd-activity.yaml. */
 export const PROMETHEUS = { type: 'prometheus', uid: 'prometheus' } as const;
@@ -11,7 +12,7 @@ export const POSTGRES = { type: 'grafana-postgresql-datasource', uid: 'cvd-postg
 type Datasource = typeof PROMETHEUS | typeof TEMPO | typeof POSTGRES;
 
 /** The audit view as dashboards read it (the default schema). */
-export const TRAIL = 'cvd_activity.audit_trail';
+export const TRAIL = `${DEFAULT_SCHEMA}.audit_trail`;
 /** Value a single-select SQL variable takes for "All" (custom all values are inserted unformatted, hence the quotes). */
 export const ALL = "'__all'";
 
@@ -71,7 +72,7 @@ export function traceLinkOverride(field = 'trace_id'): Json {
 export interface PanelSpec {
   title: string;
   type: string;
-  /** The question the panel answers (shown as its description, and in the README). */
+  /** The question the panel answers (shown as its description, and in docs/dashboards.md). */
   description: string;
   datasource?: Datasource;
   targets?: Json[];

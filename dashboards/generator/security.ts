@@ -1,18 +1,17 @@
-/** The *Security* dashboard: the five alerts (live state, instances, history) and the hash chain's health. */
+/** The *Security* dashboard: the alerts (live state, instances, history) and the hash chain's health. */
 import { ACTIONS, FIELDS } from '../../src/alerts/auditVocabulary';
 import { ALERT_RULES } from '../../src/alerts/rules';
 import { grafanaRuleSql } from '../../src/alerts/sql';
 import { ALERT_SOURCE_LABEL } from '../../src/alerts/grafana';
+import { DEFAULT_SCHEMA } from '../../src/store/identifiers';
 import { Dashboard, FILTERABLE, TABLE_OPTIONS, TRAIL, sql, traceLinkOverride } from './grafana';
-
-const SCHEMA = 'cvd_activity';
 
 /** Builds the dashboard JSON. */
 export function securityDashboard(): Record<string, unknown> {
   const d = new Dashboard(
     'cvd-security',
     'cvd-activity · Security',
-    'The five alerts of the security review (failed logins, bulk operations, large exports, escalations to admin, unusual activity) and whether the audit trail\'s hash chains are intact.',
+    'The five alerts of the security review (failed logins, bulk operations, large exports, escalations to admin, unusual activity), audit events Postgres refused (quarantined), and whether the audit trail\'s hash chains are intact.',
   );
   d.row('Alerts now');
   d.panel({
@@ -20,7 +19,7 @@ export function securityDashboard(): Record<string, unknown> {
     type: 'alertlist',
     w: 8,
     h: 10,
-    description: 'Which of the five provisioned alert rules are firing, pending or normal right now, as Grafana alerting evaluates them every minute.',
+    description: 'Which of the provisioned alert rules are firing, pending or normal right now, as Grafana alerting evaluates them every minute.',
     options: {
       viewMode: 'list',
       groupMode: 'default',
@@ -61,7 +60,7 @@ GROUP BY 1, 2 ORDER BY 1`,
       type: 'table',
       w: rule.id === 'unusual-activity' ? 24 : 12,
       description: `${rule.description} Rows are the instances that fired within the selected time range, with their evidence.`,
-      targets: [sql(grafanaRuleSql(rule, SCHEMA))],
+      targets: [sql(grafanaRuleSql(rule))],
       fieldConfig: { custom: FILTERABLE },
       options: TABLE_OPTIONS,
     });
@@ -99,9 +98,9 @@ SELECT s.stream_id, s.host, s.pid, s.head_seq, coalesce(l.stored_rows, 0) AS sto
        CASE WHEN coalesce(l.stored_rows, 0) + coalesce(r.retained_rows, 0) = s.head_seq
              AND coalesce(l.max_seq, s.head_seq) = s.head_seq
             THEN 'consistent' ELSE 'MISMATCH: run cvd-activity audit verify' END AS status
-FROM ${SCHEMA}.audit_streams s
-LEFT JOIN (SELECT stream_id, count(*) AS stored_rows, max(seq) AS max_seq FROM ${SCHEMA}.audit_log GROUP BY stream_id) l USING (stream_id)
-LEFT JOIN (SELECT stream_id, sum(events) AS retained_rows FROM ${SCHEMA}.audit_retention GROUP BY stream_id) r USING (stream_id)
+FROM ${DEFAULT_SCHEMA}.audit_streams s
+LEFT JOIN (SELECT stream_id, count(*) AS stored_rows, max(seq) AS max_seq FROM ${DEFAULT_SCHEMA}.audit_log GROUP BY stream_id) l USING (stream_id)
+LEFT JOIN (SELECT stream_id, sum(events) AS retained_rows FROM ${DEFAULT_SCHEMA}.audit_retention GROUP BY stream_id) r USING (stream_id)
 ORDER BY (CASE WHEN coalesce(l.stored_rows, 0) + coalesce(r.retained_rows, 0) = s.head_seq THEN 1 ELSE 0 END), s.updated_at DESC`),
     ],
     fieldConfig: { custom: FILTERABLE },

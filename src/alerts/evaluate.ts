@@ -7,6 +7,7 @@ import type { AlertFiring, AlertResult, AlertRule } from './types';
 import { ALERT_RULES } from './rules';
 import { bindRuleSql, trailView } from './sql';
 import { ACTIONS } from './auditVocabulary';
+import { DEFAULT_SCHEMA } from '../store/identifiers';
 
 /** What `evaluateAlerts` needs from a node-postgres Client or Pool. */
 export interface Queryable {
@@ -15,7 +16,7 @@ export interface Queryable {
 
 /** Options of one evaluation. */
 export interface EvaluateOptions {
-  /** Schema holding `audit_trail` (default `cvd_activity`). */
+  /** Schema holding `audit_trail` (default DEFAULT_SCHEMA). */
   schema?: string;
   /** Start of the checked period; default: each rule's own window before `until`. */
   since?: Date;
@@ -51,7 +52,7 @@ function toFiring(rule: AlertRule, row: Record<string, unknown>): AlertFiring {
 /** Runs every rule once; throws (with the rule id in the message) when a query fails. */
 export async function evaluateAlerts(db: Queryable, options: EvaluateOptions = {}): Promise<AlertResult[]> {
   const until = options.until ?? new Date();
-  const schema = options.schema ?? 'cvd_activity';
+  const schema = options.schema ?? DEFAULT_SCHEMA;
   if (options.since && options.since.getTime() > until.getTime()) {
     throw new Error(`alerts: --since (${options.since.toISOString()}) is after --until (${until.toISOString()})`);
   }

@@ -8,6 +8,7 @@
 import type { AlertRule } from './types';
 import { ALERT_RULES } from './rules';
 import { grafanaRuleSql } from './sql';
+import { DEFAULT_SCHEMA } from '../store/identifiers';
 
 /** Fixed uid of the PostgreSQL datasource (dashboards/provisioning/datasources). */
 export const POSTGRES_DATASOURCE_UID = 'cvd-postgres';
@@ -73,7 +74,7 @@ function grafanaRule(rule: AlertRule, schema: string): Record<string, unknown> {
 }
 
 /** The whole provisioning document: one rule group per evaluation interval (Grafana evaluates a group at one interval). */
-export function buildAlertingProvisioning(rules: readonly AlertRule[] = ALERT_RULES, schema = 'cvd_activity'): Record<string, unknown> {
+export function buildAlertingProvisioning(rules: readonly AlertRule[] = ALERT_RULES, schema = DEFAULT_SCHEMA): Record<string, unknown> {
   const intervals = [...new Set(rules.map((r) => r.evaluateEverySeconds))].sort((a, b) => a - b);
   return {
     apiVersion: 1,

@@ -6,7 +6,7 @@
 export { ALERT_RULES } from './rules';
 export { evaluateAlerts, recordedRecently } from './evaluate';
 export type { EvaluateOptions, Queryable } from './evaluate';
-export { securityAlertEvent, ALERTS_ACTOR_ID, exitCodeFor, formatTable, formatJson, formatRules, FAIL_ON_CHOICES } from './report';
+export { securityAlertEvent, ALERTS_ACTOR_ID, exitCodeFor, formatJson, formatRules, FAIL_ON_CHOICES } from './report';
 export type { SecurityAlertEvent, FailOn } from './report';
 export { buildAlertingProvisioning, grafanaRuleUid, POSTGRES_DATASOURCE_UID } from './grafana';
 export { bindRuleSql, grafanaRuleSql } from './sql';

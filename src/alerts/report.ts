@@ -24,18 +24,6 @@ export function formatRules(rules: readonly AlertRule[]): string {
     .join('\n');
 }
 
-/** Plain-text report: one line per rule, then one indented line per firing instance. */
-export function formatTable(results: readonly AlertResult[]): string {
-  const lines: string[] = [];
-  const width = Math.max(...results.map((r) => r.rule.id.length));
-  for (const r of results) {
-    const state = r.firings.length ? `FIRING (${r.firings.length})` : 'ok';
-    lines.push(`${r.rule.severity.toUpperCase().padEnd(8)} ${r.rule.id.padEnd(width)}  ${state.padEnd(12)} ${r.from} .. ${r.to}`);
-    for (const f of r.firings) lines.push(`         - ${f.message}`);
-  }
-  return lines.join('\n') + '\n';
-}
-
 /** JSON report: every rule with its period and firings (evidence included). */
 export function formatJson(results: readonly AlertResult[]): string {
   const out = results.map((r) => ({

@@ -1,5 +1,6 @@
 /**
- * The five alerts of the security review, defined once. Each rule's SQL holds
+ * The alert rules (the five of the security review and the quarantine of
+ * refused audit events), defined once. Each rule's SQL holds
  * its threshold and window as parameters; `alerts check` binds them, the
  * Grafana generator writes them as literals. Nothing else decides when a rule
  * fires.
@@ -204,5 +205,38 @@ ORDER BY value DESC, user_id`,
     `active hours, limit ${String(f.evidence.limit)}`,
 };
 
-/** Every alert rule, in the order the review lists them. */
-export const ALERT_RULES: readonly AlertRule[] = [failedLogins, bulkOperations, dataExports, permissionEscalations, unusualActivity];
+/**
+ * Audit events Postgres refused for their content: each is kept in the
+ * quarantine (audit_quarantine) instead of the trail, so the stream flows on,
+ * but it is evidence missing from the chain until someone deals with it.
+ */
+export const quarantinedEvents: AlertRule = {
+  id: 'audit-events-quarantined',
+  title: 'Audit events quarantined',
+  severity: 'critical',
+  description:
+    'Postgres refused audit events for their content (a value out of range or too large for an index). Each is kept in ' +
+    'the table audit_quarantine, outside the hash chain, and the other events are stored. Find out what produced it; ' +
+    '`cvd-activity audit verify` lists them.',
+  windowSeconds: 300,
+  evaluateEverySeconds: 60,
+  threshold: 0,
+  params: {},
+  labels: ['stream_id'],
+  sql: (q) => `
+SELECT stream_id, count(*) AS value,
+       min(quarantined_at) AS first_seen, max(quarantined_at) AS last_seen,
+       jsonb_build_object('events', jsonb_agg(jsonb_build_object('event_id', event_id, 'action', action,
+         'sql_state', sql_state, 'error', error) ORDER BY quarantined_at)) AS evidence
+FROM ${q.quarantine}
+WHERE quarantined_at > ${q.from} AND quarantined_at <= ${q.to}
+GROUP BY stream_id
+HAVING count(*) > ${q.num('threshold')}
+ORDER BY last_seen DESC`,
+  explain: (f) => `${f.value} audit event(s) of stream ${f.labels.stream_id} quarantined${when(f)}`,
+};
+
+/** Every alert rule: the five of the security review and the trail's own health, grouped by evaluation interval. */
+export const ALERT_RULES: readonly AlertRule[] = [
+  failedLogins, bulkOperations, dataExports, permissionEscalations, quarantinedEvents, unusualActivity,
+];

@@ -2,6 +2,7 @@
  * Renders a rule's SQL in its two forms: with bind parameters for the CLI,
  * and with Grafana macros and literals for provisioning and dashboards.
  */
+import { DEFAULT_SCHEMA } from '../store/identifiers';
 import type { AlertRule, AlertSqlContext } from './types';
 
 /** The schema-qualified, quoted `audit_trail` view. */
@@ -10,6 +11,11 @@ export function trailView(schema: string): string {
     throw new Error(`alerts: schema ${JSON.stringify(schema)} is not a plain SQL identifier (letters, digits, _ and $; at most 63)`);
   }
   return `"${schema}".audit_trail`;
+}
+
+/** The schema-qualified, quoted `audit_quarantine` table. */
+export function quarantineTable(schema: string): string {
+  return trailView(schema).replace(/audit_trail$/, 'audit_quarantine');
 }
 
 /** A rule parameter by name: `threshold`, `window` (= windowSeconds) or one of `params`. */
@@ -42,6 +48,7 @@ export function bindRuleSql(rule: AlertRule, schema: string, from: Date, to: Dat
   };
   const q: AlertSqlContext = {
     trail: trailView(schema),
+    quarantine: quarantineTable(schema),
     from: '$1::timestamptz',
     to: '$2::timestamptz',
     num: (name) => `$${slot(name)}::float8`,
@@ -51,9 +58,10 @@ export function bindRuleSql(rule: AlertRule, schema: string, from: Date, to: Dat
 }
 
 /** The rule's SQL for Grafana: the period is the query's time range ($__timeFrom/$__timeTo), parameters are literals. */
-export function grafanaRuleSql(rule: AlertRule, schema = 'cvd_activity'): string {
+export function grafanaRuleSql(rule: AlertRule, schema = DEFAULT_SCHEMA): string {
   const q: AlertSqlContext = {
     trail: trailView(schema),
+    quarantine: quarantineTable(schema),
     // Grafana expands these to quoted RFC 3339 text; the cast keeps arithmetic on them typed.
     from: '$__timeFrom()::timestamptz',
     to: '$__timeTo()::timestamptz',

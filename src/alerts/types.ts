@@ -15,6 +15,8 @@ export type AlertSeverity = 'low' | 'medium' | 'high' | 'critical';
 export interface AlertSqlContext {
   /** The `audit_trail` view, schema-qualified and quoted. */
   trail: string;
+  /** The `audit_quarantine` table (events Postgres refused for their content), schema-qualified and quoted. */
+  quarantine: string;
   /** Start of the evaluated period (a timestamptz expression). */
   from: string;
   /** End of the evaluated period (a timestamptz expression). */

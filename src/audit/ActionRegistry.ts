@@ -1,10 +1,10 @@
 /**
  * The actions known at run time: the built-in catalog plus what apps add with
- * `defineAction()`, each with its ajv validator compiled once, here, at
- * start-up, never per call.
+ * `defineAction()`, each with its ajv validator compiled once, on the action's
+ * first use, never per call. Compiling all ~50 catalog schemas at start-up
+ * cost every instrumented process ~260 ms for actions most apps never record.
  */
-import { Ajv } from 'ajv';
-import type { ErrorObject, ValidateFunction } from 'ajv';
+import type { Ajv, ErrorObject, ValidateFunction } from 'ajv';
 import { actionHints, builtinCatalog } from './catalog/index';
 import type { ActionSpec, JsonSchema } from './catalog/schema';
 import { AuditDefinitionError } from './errors';
@@ -61,15 +61,34 @@ const definitionSchema = {
 
 /** The actions of one process, compiled. */
 export class ActionRegistry {
-  private readonly ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true });
+  private compiler: Ajv | undefined;
   private readonly actions = new Map<string, RegisteredAction>();
-  private readonly checkDefinition = this.ajv.compile(definitionSchema);
+  private checkDefinition: ValidateFunction | undefined;
 
-  /** Compiles the built-in catalog (about fifty schemas), once. */
+  /** Registers the built-in catalog; each schema is compiled when its action is first validated. */
   constructor(catalog: Readonly<Record<string, ActionSpec>> = builtinCatalog) {
-    for (const [name, spec] of Object.entries(catalog)) {
-      this.actions.set(name, { name, spec, validate: this.ajv.compile(spec.details), builtin: true });
+    for (const [name, spec] of Object.entries(catalog)) this.actions.set(name, this.lazyAction(name, spec));
+  }
+
+  private lazyAction(name: string, spec: ActionSpec): RegisteredAction {
+    let validate: ValidateFunction | undefined;
+    const compile = () => this.ajv.compile(spec.details);
+    return {
+      name, spec, builtin: true,
+      get validate() {
+        return (validate ??= compile());
+      },
+    };
+  }
+
+  // ajv itself (~90 ms to load) is required on the first compile too: an app
+  // that records no audit event before its first request does not wait for it.
+  private get ajv(): Ajv {
+    if (this.compiler === undefined) {
+      const { Ajv: AjvClass } = require('ajv') as typeof import('ajv');
+      this.compiler = new AjvClass({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true });
     }
+    return this.compiler;
   }
 
   /** The action called `name`, if known. */
@@ -84,8 +103,9 @@ export class ActionRegistry {
 
   /** Adds an app's own action; throws AuditDefinitionError on a bad definition or a taken name. */
   define(definition: ActionDefinition): RegisteredAction {
-    if (!this.checkDefinition(definition)) {
-      const problems = (this.checkDefinition.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ');
+    const checkDefinition = (this.checkDefinition ??= this.ajv.compile(definitionSchema));
+    if (!checkDefinition(definition)) {
+      const problems = (checkDefinition.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ');
       throw new AuditDefinitionError('ERR_AUDIT_INVALID_DEFINITION', `audit.defineAction(): invalid definition: ${problems}`);
     }
     const { name } = definition;

@@ -12,7 +12,7 @@ import { buildEvent } from './buildEvent';
 import type { BuildSettings, CallCapture } from './buildEvent';
 import { currentRequestContext } from './context';
 import { AuditShutdownError, AuditValidationError, formatFieldError } from './errors';
-import { LoginFailureCounter } from './LoginFailureCounter';
+import { FailedLogins } from './FailedLogins';
 import { closeMirrorTarget, mirrorEvent, openMirrorTarget } from './mirror';
 import type { MirrorTarget } from './mirror';
 import { Redactor } from './redact';
@@ -54,8 +54,7 @@ export class AuditRecorder {
   private readonly sink: AuditSink;
   private readonly config: AuditRecorderConfig;
   private readonly settings: BuildSettings;
-  private readonly loginsByUser: LoginFailureCounter;
-  private readonly loginsByAddress: LoginFailureCounter;
+  private readonly failedLogins: FailedLogins;
   private readonly warnedActions = new Set<string>();
   private closed = false;
   /** Events the sink accepted (getActivityStats().auditEventsRecorded). */
@@ -67,9 +66,8 @@ export class AuditRecorder {
     this.sink = options.sink;
     this.registry = options.registry ?? defaultActionRegistry();
     this.settings = { serviceName: options.config.serviceName, maxFieldBytes: options.config.audit.maxFieldBytes, redactor: new Redactor(options.config.redaction.fields) };
-    const windowMs = options.config.audit.loginFailedWindowMs;
-    this.loginsByUser = new LoginFailureCounter({ windowMs, now: options.now });
-    this.loginsByAddress = new LoginFailureCounter({ windowMs, now: options.now });
+    const { loginFailedWindowMs: windowMs, loginMaxAttempts: maxAttempts } = options.config.audit;
+    this.failedLogins = new FailedLogins({ windowMs, maxAttempts, now: options.now });
   }
 
   /** Records one event and returns its id. Strict mode throws AuditValidationError on bad input. */
@@ -91,17 +89,7 @@ export class AuditRecorder {
 
   /** Records LOGIN_FAILED with attempt counts per username and per client address over the sliding window. */
   loginFailed(input: LoginFailedInput): string {
-    const username = typeof input?.username === 'string' ? input.username : String(input?.username);
-    const address = input?.clientAddress ?? currentRequestContext()?.clientAddress ?? null;
-    const details: Record<string, unknown> = {
-      username,
-      attempt_count: this.loginsByUser.hit(username),
-      max_attempts: this.config.audit.loginMaxAttempts,
-    };
-    if (address) details.address_attempt_count = this.loginsByAddress.hit(address);
-    const max = this.config.audit.loginMaxAttempts;
-    details.limit_reached = (details.attempt_count as number) >= max || ((details.address_attempt_count as number | undefined) ?? 0) >= max;
-    return this.record('LOGIN_FAILED', { details, outcome: 'failure', reason: input?.reason ?? null });
+    return this.record('LOGIN_FAILED', this.failedLogins.fields(input, currentRequestContext()?.clientAddress ?? null));
   }
 
   /** Adds an app's own action to this recorder's registry. */
@@ -139,11 +127,11 @@ export class AuditRecorder {
     try {
       const registered = this.registry.get(action);
       const hint = registered ? undefined : this.registry.suggest(action);
-      built = buildEvent(action, registered, fields, capture, this.settings, hint);
+      built = buildEvent({ name: action, action: registered, fields, capture, hint }, this.settings);
     } catch (err) {
       // A bug of ours must not cost the app its event: keep what is certain, say what failed.
       if (strict) throw err;
-      built = buildEvent(String(action), undefined, { details: { _unprocessable: String(err) } }, capture, this.settings);
+      built = buildEvent({ name: String(action), action: undefined, fields: { details: { _unprocessable: String(err) } }, capture }, this.settings);
     }
     const { event, errors, unknownAction } = built;
     if (errors.length > 0) {

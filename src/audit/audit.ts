@@ -12,7 +12,7 @@ import type { AuditRecorder, AuditRecorderConfig, LoginFailedInput } from './Aud
 import type { CallCapture } from './buildEvent';
 import type { ActionName } from './catalog/index';
 import type { FromSchema, JsonSchema } from './catalog/schema';
-import { LoginFailureCounter } from './LoginFailureCounter';
+import { FailedLogins } from './FailedLogins';
 import { toJsonSafe } from './normalize';
 import type { RecordArgs, RecordEnvelope, RecordFieldsWith } from './recordTypes';
 import type { AuditSink } from './types';
@@ -32,7 +32,7 @@ interface PendingCall {
 let installed: AuditRecorder | undefined;
 const pending: PendingCall[] = [];
 let droppedBeforeStart = 0;
-let preStartLogins: { user: LoginFailureCounter; address: LoginFailureCounter } | undefined;
+let preStartLogins: FailedLogins | undefined;
 
 /** Installs the recorder `audit` delegates to, and replays what was recorded before (start() calls this). */
 export function installAuditRecorder(recorder: AuditRecorder): void {
@@ -104,16 +104,8 @@ export const audit = {
   /** LOGIN_FAILED, counting attempts per username and per client address over the configured window. */
   loginFailed(input: LoginFailedInput): string {
     if (installed) return installed.loginFailed(input);
-    preStartLogins ??= {
-      user: new LoginFailureCounter({ windowMs: PRE_START_LOGIN_WINDOW_MS }),
-      address: new LoginFailureCounter({ windowMs: PRE_START_LOGIN_WINDOW_MS }),
-    };
-    const attempts = preStartLogins.user.hit(String(input?.username));
-    const address = input?.clientAddress ?? captureCall().clientAddress;
-    const details: Record<string, unknown> = { username: String(input?.username), attempt_count: attempts, max_attempts: PRE_START_LOGIN_MAX_ATTEMPTS };
-    if (address) details.address_attempt_count = preStartLogins.address.hit(address);
-    details.limit_reached = attempts >= PRE_START_LOGIN_MAX_ATTEMPTS || ((details.address_attempt_count as number | undefined) ?? 0) >= PRE_START_LOGIN_MAX_ATTEMPTS;
-    return recordCall('LOGIN_FAILED', { details, outcome: 'failure', reason: input?.reason });
+    preStartLogins ??= new FailedLogins({ windowMs: PRE_START_LOGIN_WINDOW_MS, maxAttempts: PRE_START_LOGIN_MAX_ATTEMPTS });
+    return recordCall('LOGIN_FAILED', preStartLogins.fields(input, captureCall().clientAddress));
   },
 
   /** DATA_EXPORT: what left the system, in which format, how many records, with which filters. */

@@ -38,8 +38,22 @@ export interface BuiltEvent {
 
 const OUTCOMES: readonly AuditOutcome[] = ['success', 'failure'];
 
-/** Builds the event of `action` (undefined when unknown) with the caller's raw `fields`. */
-export function buildEvent(name: string, action: RegisteredAction | undefined, rawFields: unknown, capture: CallCapture, settings: BuildSettings, hint?: string): BuiltEvent {
+/** One record() call to turn into an event. */
+export interface RecordCall {
+  /** The action name as the caller wrote it. */
+  name: string;
+  /** Its registered definition; undefined when the action is unknown. */
+  action: RegisteredAction | undefined;
+  /** The caller's fields, as given. */
+  fields: unknown;
+  capture: CallCapture;
+  /** The name to suggest when the action is unknown. */
+  hint?: string;
+}
+
+/** Builds the event of one record() call. */
+export function buildEvent(call: RecordCall, settings: BuildSettings): BuiltEvent {
+  const { name, action, fields: rawFields, capture, hint } = call;
   const errors: AuditFieldError[] = [];
   const maxStringLength = settings.maxFieldBytes;
   const copied = rawFields === undefined ? {} : toJsonSafe(rawFields, { maxStringLength });

@@ -5,7 +5,7 @@
  */
 import { SpanKind, context, trace } from '@opentelemetry/api';
 import type { Attributes, Span, Tracer } from '@opentelemetry/api';
-import { SeverityNumber, logs } from '@opentelemetry/api-logs';
+import { SeverityNumber, logs } from '@opentelemetry/api';
 import * as sc from './semconv';
 import type { AuditEvent, AuditSeverity } from './types';
 

@@ -60,11 +60,6 @@ function packageVersion(): string {
   }
 }
 
-/** Builds the program with every registered command. */
-export function buildProgram(options: RunOptions = {}): Command {
-  return createCli(options).program;
-}
-
 function createCli(options: RunOptions): CliInstance {
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();

@@ -166,15 +166,3 @@ export async function startDemoDatabase(options: { port?: number; cwd?: string; 
   }
   return { url, port, dataDir, reused, stop: () => server.stop() };
 }
-
-/**
- * For CLI commands run after the demo with no database configured: starts the
- * demo's embedded server again from `.cvd-activity/demo.json` (or uses it if it
- * still runs). Null when the demo never ran in `cwd`. Stop it when done.
- */
-export async function openDemoDatabase(cwd = process.cwd()): Promise<(EmbeddedDemoDatabase & { schema: string }) | null> {
-  const info = readDemoInfo(cwd);
-  if (!info) return null;
-  const db = await startDemoDatabase({ port: info.port, cwd });
-  return { ...db, schema: info.schema };
-}

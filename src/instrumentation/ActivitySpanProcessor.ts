@@ -7,7 +7,7 @@
  */
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { Context } from '@opentelemetry/api';
-import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
 import type { ServerResponse } from 'node:http';
 import type { ActivityType } from '../audit/context';
 import { ATTR, URL_ATTRIBUTES } from './attributes';

@@ -1,15 +1,16 @@
 /**
  * Samples polling endpoints at a ratio, decided at span start. The request's
  * noise decision was made by `ignoreIncomingRequestHook` (which sees headers);
- * `startIncomingSpanHook` hands it over here through `pendingDecision`, safely
- * because instrumentation-http calls that hook and then `tracer.startSpan`
- * synchronously with nothing in between. Without a hand-over (a SERVER span
- * from elsewhere) the configured paths decide from method + url.path.
+ * `startIncomingSpanHook` puts it into the attributes the server span starts
+ * with (`activity.noise`), which instrumentation-http hands to the sampler with
+ * that very span: no state shared between calls, whatever order they run in.
+ * Without it (a SERVER span from elsewhere) the configured paths decide from
+ * method + url.path.
  */
 import { SpanKind } from '@opentelemetry/api';
 import type { Attributes, Context, Link } from '@opentelemetry/api';
-import { SamplingDecision } from '@opentelemetry/sdk-trace-base';
-import type { Sampler, SamplingResult } from '@opentelemetry/sdk-trace-base';
+import { SamplingDecision } from '@opentelemetry/sdk-trace';
+import type { Sampler, SamplingResult } from '@opentelemetry/sdk-trace';
 import { ATTR } from './attributes';
 import type { NoiseDecision } from './NoiseRule';
 import type { NoiseRules } from './NoiseRules';
@@ -20,8 +21,6 @@ const SKIP: SamplingResult = { decision: SamplingDecision.NOT_RECORD };
 
 /** Root sampler; wrap in ParentBasedSampler so child spans follow their parent. */
 export class NoiseSampler implements Sampler {
-  /** Set by startIncomingSpanHook right before the server span starts; consumed by the next shouldSample. */
-  static pendingDecision: NoiseDecision | undefined;
   private readonly threshold: number;
 
   constructor(private readonly noise: NoiseRules, ratio: number) {
@@ -32,9 +31,10 @@ export class NoiseSampler implements Sampler {
 
   shouldSample(_context: Context, traceId: string, _name: string, kind: SpanKind, attributes: Attributes, _links: Link[]): SamplingResult {
     if (kind !== SpanKind.SERVER) return RECORD;
-    let decision = NoiseSampler.pendingDecision;
-    NoiseSampler.pendingDecision = undefined;
-    if (decision === undefined) {
+    let decision: NoiseDecision | undefined;
+    // The key is present whenever our hook ran: 'sampled', or undefined (kept; the SDK drops the empty attribute).
+    if (ATTR.noise in attributes) decision = attributes[ATTR.noise] === 'sampled' ? 'sample' : 'keep';
+    else {
       const path = attributes[ATTR.urlPath];
       const method = attributes[ATTR.method];
       decision = typeof path === 'string' && this.noise.isSampled(typeof method === 'string' ? method : 'GET', path) ? 'sample' : 'keep';

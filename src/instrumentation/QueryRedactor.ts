@@ -1,8 +1,10 @@
 /**
  * Masks the values of sensitive query parameters in anything that carries a
- * URL. Parameter names match case-insensitively on fragments (`token` matches
- * `access_token`), so one list covers the variants apps invent.
+ * URL. Names match by the same rule as audit detail redaction (audit/redact.ts:
+ * case and separators ignored, by fragment), so `api_key` matches `?apiKey=`
+ * and `token` matches `access_token`: one list covers the variants apps invent.
  */
+import { Redactor } from '../audit/redact';
 
 /** The replacement value, as instrumentation-http writes it. */
 export const REDACTED = 'REDACTED';
@@ -15,23 +17,23 @@ function decodeName(name: string): string {
   }
 }
 
-/** Redacts query strings and URLs against one list of name fragments, compiled once. */
+/** Redacts query strings and URLs against one list of name fragments. */
 export class QueryRedactor {
-  private readonly pattern: RegExp | null;
+  private readonly names: Redactor | null;
 
   constructor(fragments: readonly string[]) {
-    const escaped = fragments.filter((f) => f !== '').map((f) => f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-    this.pattern = escaped.length > 0 ? new RegExp(escaped.join('|'), 'i') : null;
+    const names = new Redactor(fragments);
+    this.names = fragments.some((f) => f !== '') ? names : null;
   }
 
   /** Whether a parameter named `name` must be masked. */
   isSensitive(name: string): boolean {
-    return this.pattern !== null && this.pattern.test(decodeName(name));
+    return this.names !== null && this.names.isSecret(decodeName(name));
   }
 
   /** A query string (without `?`) with sensitive values replaced; other parts keep their exact encoding. */
   redactQuery(query: string): string {
-    if (this.pattern === null || query === '') return query;
+    if (this.names === null || query === '') return query;
     const parts = query.split('&');
     let changed = false;
     for (let i = 0; i < parts.length; i++) {

@@ -8,7 +8,6 @@ import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import type { IncomingMessage } from 'node:http';
 import { ATTR } from './attributes';
 import type { ActivitySpanProcessor } from './ActivitySpanProcessor';
-import { NoiseSampler } from './NoiseSampler';
 import type { QueryRedactor } from './QueryRedactor';
 import { existingRequestState, requestState } from './requestState';
 import { reportOnce } from './reportOnce';
@@ -40,7 +39,6 @@ export function createHttpInstrumentation({ redactor, processor, trustsProxies }
       try {
         const state = requestState(req);
         if (state === undefined) return {};
-        NoiseSampler.pendingDecision = state.decision;
         // Overrides what instrumentation-http derived: it believes X-Forwarded-For
         // unconditionally and redacts only a short list of exact parameter names.
         // The undefined keys drop attributes that say nothing about the activity
@@ -52,6 +50,8 @@ export function createHttpInstrumentation({ redactor, processor, trustsProxies }
           'network.peer.port': undefined,
           'network.protocol.version': undefined,
           'server.port': undefined,
+          // For NoiseSampler, on this span's own attributes (never a value left for "the next span").
+          [ATTR.noise]: state.decision === 'sample' ? 'sampled' : undefined,
         };
         if (state.query !== null) attributes[ATTR.urlQuery] = redactor.redactQuery(state.query);
         return attributes;

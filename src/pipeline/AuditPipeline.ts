@@ -13,10 +13,12 @@
 import { ROOT_CONTEXT, context, diag } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 import type { AuditEvent, AuditSink } from '../audit/types';
+import type { StoreError } from '../store/errors';
 import type { AuditRecord, AuditWriter } from '../store/types';
 import { FlushTimeoutError, PipelineShutdownError } from './errors';
 import { FlushWaiters } from './FlushWaiters';
 import { PipelineHealth } from './PipelineHealth';
+import { isolateRefused, refusedForContent } from './refusedBatch';
 import type { AuditPipelineOptions, PipelineStatus } from './types';
 import { WriterSlot } from './WriterSlot';
 
@@ -29,7 +31,7 @@ import { WriterSlot } from './WriterSlot';
 const MAX_IN_FLIGHT = 2;
 
 interface InFlight {
-  length: number;
+  events: AuditEvent[];
   /** null when committed, else the error. */
   outcome: Promise<unknown>;
 }
@@ -111,19 +113,8 @@ export class AuditPipeline implements AuditSink {
 
   /** A snapshot of the pipeline's state. */
   status(): PipelineStatus {
-    const h = this.health;
-    return {
-      streamId: this.opts.streamId,
-      database: this.opts.writerFactory === null ? 'none' : h.failures > 0 ? 'failing' : this.writer?.current ? 'connected' : 'not-connected',
-      consecutiveFailures: h.failures,
-      lastError: h.lastError,
-      lastErrorAt: h.lastErrorAt,
-      lastCommitAt: h.lastCommitAt,
-      batchesCommitted: h.batchesCommitted,
-      duplicatesSkipped: h.duplicatesSkipped,
-      shutDown: this.shutdownPromise !== null,
-      spool: this.opts.spool.status(),
-    };
+    const database = this.opts.writerFactory === null ? 'none' : this.health.failures > 0 ? 'failing' : this.writer?.current ? 'connected' : 'not-connected';
+    return { streamId: this.opts.streamId, database, ...this.health.counters(), shutDown: this.shutdownPromise !== null, spool: this.opts.spool.status() };
   }
 
   private async doShutdown(): Promise<void> {
@@ -203,7 +194,7 @@ export class AuditPipeline implements AuditSink {
           void outcome.then((error) => {
             if (error !== null) failedInFlight = true;
           });
-          inFlight.push({ length: batch.length, outcome });
+          inFlight.push({ events: batch, outcome });
           sent += batch.length;
           urgent = false;
         }
@@ -214,11 +205,16 @@ export class AuditPipeline implements AuditSink {
           // The later batches fail too (the writer commits a batch only after the one before it); wait
           // for them before retrying, so no two transactions of this stream ever race.
           await Promise.all(inFlight.map((b) => b.outcome));
-          this.onFailure(outcome, oldest.length);
-          return;
+          const error = refusedForContent(outcome) ? await this.isolateRefused(oldest.events, outcome) : outcome;
+          if (error !== null) {
+            this.onFailure(error, oldest.events.length);
+            return;
+          }
+          [inFlight.length, sent, failedInFlight, urgent] = [0, 0, false, true]; // the refused batch is stored: go on
+          continue;
         }
-        this.committed(oldest.length);
-        sent -= oldest.length;
+        this.committed(oldest.events.length);
+        sent -= oldest.events.length;
       }
     } finally {
       this.exporting = false;
@@ -250,6 +246,16 @@ export class AuditPipeline implements AuditSink {
     } finally {
       clearTimeout(stall);
     }
+  }
+
+  /** Splits a batch the database refused for its content until the refused event is found and quarantined. */
+  private isolateRefused(events: AuditEvent[], refusal: StoreError): Promise<unknown> {
+    return isolateRefused(events, refusal, {
+      send: (part) => this.sendBatch(part, 0),
+      committed: (count) => this.committed(count),
+      writer: () => this.writer!.get(),
+      quarantined: (event, why) => this.health.quarantined(event, why),
+    });
   }
 
   /** Counts the oldest batch in flight committed, in the spool and for waiters. */

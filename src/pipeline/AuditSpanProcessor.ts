@@ -6,7 +6,7 @@
  */
 import { diag } from '@opentelemetry/api';
 import type { Context } from '@opentelemetry/api';
-import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
 import type { AuditSink } from '../audit/types';
 
 /** A SpanProcessor whose only job is to flush and shut down an AuditSink with the SDK. */

@@ -5,7 +5,7 @@
  * (exponential, full jitter: processes that failed together do not retry together).
  */
 import { diag } from '@opentelemetry/api';
-import type { SpoolStatus } from './types';
+import type { PipelineStatus, SpoolStatus } from './types';
 
 const FAILURE_REPORT_INTERVAL_MS = 30_000;
 
@@ -18,6 +18,8 @@ export class PipelineHealth {
   lastCommitAt: string | null = null;
   batchesCommitted = 0;
   duplicatesSkipped = 0;
+  /** Events the database refused for their content, kept in its quarantine. */
+  eventsQuarantined = 0;
   private lastFailureReport = 0;
 
   constructor(private readonly retry: { baseDelayMs: number; maxDelayMs: number }) {}
@@ -30,6 +32,23 @@ export class PipelineHealth {
       diag.info(`cvd-activity: Postgres takes audit events again after ${this.failures} failed attempt(s); the backlog drains in order`);
       this.failures = 0;
     }
+  }
+
+  /** The counters status() reports. */
+  counters(): Omit<PipelineStatus, 'streamId' | 'database' | 'shutDown' | 'spool'> {
+    return {
+      consecutiveFailures: this.failures, lastError: this.lastError, lastErrorAt: this.lastErrorAt, lastCommitAt: this.lastCommitAt,
+      batchesCommitted: this.batchesCommitted, duplicatesSkipped: this.duplicatesSkipped, eventsQuarantined: this.eventsQuarantined,
+    };
+  }
+
+  /** Counts and reports an event kept in the quarantine instead of the trail. */
+  quarantined(event: { eventId: string; action: string }, refusal: Error): void {
+    this.eventsQuarantined += 1;
+    diag.error(
+      `cvd-activity: Postgres refused audit event ${event.eventId} (${event.action}) for its content: ${refusal.message}. ` +
+        'It is kept in the table audit_quarantine (see `cvd-activity audit verify`); the other events are stored.',
+    );
   }
 
   /**

@@ -45,7 +45,11 @@ export class WriterSlot {
   }
 
   private async open(): Promise<AuditWriter> {
-    const writer = await context.with(suppressTracing(ROOT_CONTEXT), () => Promise.resolve(this.factory({ streamId: this.streamId })));
+    const writer = await context.with(suppressTracing(ROOT_CONTEXT), () => Promise.resolve(this.factory({
+      streamId: this.streamId,
+      runQuietly: quietly,
+      onBackgroundError: (err) => diag.error(`cvd-activity: an idle Postgres connection of the audit writer failed (the next batch opens a new one): ${err.message}`),
+    })));
     if (this.closed) {
       await writer.close().catch(() => undefined);
       throw new Error('audit pipeline shut down while connecting');
@@ -53,6 +57,11 @@ export class WriterSlot {
     this.current = writer;
     return writer;
   }
+}
+
+/** Runs database work outside any trace: the writer's own traffic must create no spans. */
+function quietly<T>(work: () => Promise<T>): Promise<T> {
+  return context.with(suppressTracing(context.active()), work);
 }
 
 function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {

@@ -2,7 +2,7 @@
  * The pipeline's factory for the composition root: one spool, one writer
  * stream and one SpanProcessor per process.
  */
-import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { SpanProcessor } from '@opentelemetry/sdk-trace';
 import type { AuditSink } from '../audit/types';
 import type { CvdActivityConfig } from '../config/types';
 import { AuditPipeline } from './AuditPipeline';

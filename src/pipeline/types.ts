@@ -1,5 +1,5 @@
 /** Public types of the pipeline room: options and status snapshots of the spool and the pipeline. */
-import type { AuditWriter } from '../store/types';
+import type { AuditWriter, PgAuditWriterOptions } from '../store/types';
 
 /** Options of a spool. */
 export interface SpoolOptions {
@@ -37,8 +37,15 @@ export interface SpoolStatus {
   refusedFull: number;
 }
 
-/** Creates the Postgres writer of one stream; called again after it failed to connect. */
-export type AuditWriterFactory = (options: { streamId: string }) => Promise<AuditWriter> | AuditWriter;
+/**
+ * Creates the Postgres writer of one stream; called again after it failed to
+ * connect. Pass `runQuietly` and `onBackgroundError` on to the writer: they
+ * keep its traffic out of traces and report its idle connections' errors.
+ */
+export type AuditWriterFactory = (options: WriterFactoryOptions) => Promise<AuditWriter> | AuditWriter;
+
+/** What the pipeline gives the writer factory. */
+export type WriterFactoryOptions = { streamId: string } & Required<Pick<PgAuditWriterOptions, 'runQuietly' | 'onBackgroundError'>>;
 
 /** Options of an AuditPipeline. */
 export interface AuditPipelineOptions {
@@ -77,6 +84,8 @@ export interface PipelineStatus {
   lastCommitAt: string | null;
   batchesCommitted: number;
   duplicatesSkipped: number;
+  /** Events the database refused for their content, kept in its quarantine (audit_quarantine). */
+  eventsQuarantined: number;
   shutDown: boolean;
   spool: SpoolStatus;
 }

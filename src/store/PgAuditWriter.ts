@@ -10,9 +10,10 @@ import pg from 'pg';
 import type { PoolClient } from 'pg';
 import { copyChained, copyInto, LOG_COLUMNS, PERSONAL_COLUMNS, storedQuery, withoutStored } from './copyRows';
 import { StoreDataError, StoreError, StoreUnavailableError, toStoreError } from './errors';
-import { PiiHasher } from './HashChain';
-import type { ChainLink } from './HashChain';
+import { PiiHasher } from './canonicalEncoding';
+import type { ChainLink } from './canonicalEncoding';
 import { BatchOrder } from './BatchOrder';
+import { quarantineRecord } from './quarantine';
 import type { Turn } from './BatchOrder';
 import { checkName, DEFAULT_SCHEMA, quoteIdent, quoteLiteral } from './identifiers';
 import { completeRow, identifyRow } from './rows';
@@ -34,7 +35,8 @@ class PgAuditWriter implements AuditWriter {
   readonly overlapsBatches = true;
   private readonly pool: pg.Pool;
   private readonly ownPool: boolean;
-  private readonly s: string;
+  /** The schema, as a quoted identifier. */
+  private readonly schema: string;
   /** The stream id as a quoted literal. */
   private readonly stream: string;
   private readonly pii: PiiHasher;
@@ -53,23 +55,23 @@ class PgAuditWriter implements AuditWriter {
   /** Call order of overlapping writeBatch calls. */
   private readonly order = new BatchOrder();
 
-  constructor(o: PgAuditWriterOptions) {
-    if (typeof o.streamId !== 'string' || o.streamId.length === 0 || o.streamId.length > 200) {
-      throw new TypeError(`streamId must be a non-empty string of at most 200 characters, got ${JSON.stringify(o.streamId)}`);
+  constructor(options: PgAuditWriterOptions) {
+    if (typeof options.streamId !== 'string' || options.streamId.length === 0 || options.streamId.length > 200) {
+      throw new TypeError(`streamId must be a non-empty string of at most 200 characters, got ${JSON.stringify(options.streamId)}`);
     }
-    if (!Buffer.isBuffer(o.piiKey) || o.piiKey.length < 16) {
+    if (!Buffer.isBuffer(options.piiKey) || options.piiKey.length < 16) {
       throw new TypeError('piiKey must be a Buffer of at least 16 bytes (the HMAC key for personal data)');
     }
-    this.streamId = o.streamId;
-    this.stream = quoteLiteral(o.streamId);
-    this.s = quoteIdent(checkName('schema', o.schema ?? DEFAULT_SCHEMA));
-    this.pii = new PiiHasher(o.piiKey);
-    this.host = o.host ?? hostname();
-    this.pid = o.pid ?? process.pid;
-    this.quiet = o.runQuietly ?? ((work) => work());
-    this.ownPool = !o.pool;
-    this.pool = o.pool ?? new pg.Pool({
-      ...(o.connectionString ? { connectionString: o.connectionString } : {}),
+    this.streamId = options.streamId;
+    this.stream = quoteLiteral(options.streamId);
+    this.schema = quoteIdent(checkName('schema', options.schema ?? DEFAULT_SCHEMA));
+    this.pii = new PiiHasher(options.piiKey);
+    this.host = options.host ?? hostname();
+    this.pid = options.pid ?? process.pid;
+    this.quiet = options.runQuietly ?? ((work) => work());
+    this.ownPool = !options.pool;
+    this.pool = options.pool ?? new pg.Pool({
+      ...(options.connectionString ? { connectionString: options.connectionString } : {}),
       max: 2,
       application_name: 'cvd-activity-writer',
       connectionTimeoutMillis: 10_000,
@@ -78,7 +80,7 @@ class PgAuditWriter implements AuditWriter {
       keepAlive: true,
       query_timeout: 120_000, // a server that stops answering must not hang the pipeline forever
     });
-    if (this.ownPool) this.pool.on('error', (err) => o.onBackgroundError?.(err));
+    if (this.ownPool) this.pool.on('error', (err) => options.onBackgroundError?.(err));
   }
 
   prepare(records: readonly AuditRecord[]): void {
@@ -125,6 +127,15 @@ class PgAuditWriter implements AuditWriter {
     }
   }
 
+  /** Keeps an event the database refused for its content in audit_quarantine, outside the chain. */
+  async quarantine(record: AuditRecord, error: StoreError): Promise<void> {
+    try {
+      await this.quiet(() => quarantineRecord(this.pool, this.schema, record, { error, streamId: this.streamId }));
+    } catch (err) {
+      throw toStoreError(err, `quarantining audit event ${String(record.eventId)}`);
+    }
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -166,7 +177,7 @@ class PgAuditWriter implements AuditWriter {
       if (!this.months.has(month)) missing.set(month, row.createdAt);
     }
     if (missing.size === 0) return;
-    await this.pool.query(`SELECT ${this.s}.audit_ensure_partitions($1::timestamptz[])`, [[...missing.values()]]);
+    await this.pool.query(`SELECT ${this.schema}.audit_ensure_partitions($1::timestamptz[])`, [[...missing.values()]]);
     for (const month of missing.keys()) this.months.add(month);
   }
 
@@ -182,10 +193,10 @@ class PgAuditWriter implements AuditWriter {
       // safe to inline (validated UUIDs, ISO times, hex, integers, quoted
       // literals) go to the server together: open + lock + dedupe in one trip.
       const opening = await client.query(`BEGIN; SET LOCAL lock_timeout = '${LOCK_TIMEOUT_MS}ms';${this.streamRegistered ? '' : `
-        INSERT INTO ${this.s}.audit_streams (stream_id, host, pid) VALUES (${this.stream}, ${quoteLiteral(this.host)}, ${this.pid})
+        INSERT INTO ${this.schema}.audit_streams (stream_id, host, pid) VALUES (${this.stream}, ${quoteLiteral(this.host)}, ${this.pid})
           ON CONFLICT (stream_id) DO NOTHING;`}
-        SELECT head_seq::text AS head_seq, head_hash FROM ${this.s}.audit_streams WHERE stream_id = ${this.stream} FOR UPDATE;
-        ${lookUp ? storedQuery(this.s, rows) : ''}`) as unknown as pg.QueryResult[];
+        SELECT head_seq::text AS head_seq, head_hash FROM ${this.schema}.audit_streams WHERE stream_id = ${this.stream} FOR UPDATE;
+        ${lookUp ? storedQuery(this.schema, rows) : ''}`) as unknown as pg.QueryResult[];
       const results = opening.filter((r) => r.command === 'SELECT');
       const stored = results[0]!.rows[0] as { head_seq: string; head_hash: string | null };
       const fresh = lookUp ? withoutStored(rows, results[1]!.rows as Array<{ id: string; ms: string }>) : rows;
@@ -232,7 +243,7 @@ class PgAuditWriter implements AuditWriter {
 
   /** UPDATE of the stream's head to `link` (append conditions with AND). */
   private advanceHead(link: ChainLink): string {
-    return `UPDATE ${this.s}.audit_streams SET head_seq = ${link.seq}, head_hash = ${quoteLiteral(link.prevHash!)},
+    return `UPDATE ${this.schema}.audit_streams SET head_seq = ${link.seq}, head_hash = ${quoteLiteral(link.prevHash!)},
           host = ${quoteLiteral(this.host)}, pid = ${this.pid}, updated_at = now() WHERE stream_id = ${this.stream}`;
   }
 
@@ -256,9 +267,9 @@ class PgAuditWriter implements AuditWriter {
 
   /** COPYs the rows (chained from `link`, which ends at the last row) and their personal data. */
   private async copyRows(client: PoolClient, rows: readonly IdentifiedRow[], link: ChainLink, turn: Turn): Promise<void> {
-    const sql = `COPY ${this.s}.audit_log (${LOG_COLUMNS}) FROM STDIN`;
-    const personal = await copyChained(client, sql, rows, link, (row) => this.completed(row), () => this.chainedTo(link, turn));
-    if (personal) await copyInto(client, `COPY ${this.s}.audit_personal (${PERSONAL_COLUMNS}) FROM STDIN`, personal);
+    const sql = `COPY ${this.schema}.audit_log (${LOG_COLUMNS}) FROM STDIN`;
+    const personal = await copyChained(client, { sql, rows, link, complete: (row) => this.completed(row), onChained: () => this.chainedTo(link, turn) });
+    if (personal) await copyInto(client, `COPY ${this.schema}.audit_personal (${PERSONAL_COLUMNS}) FROM STDIN`, personal);
   }
 
   /** Every stored value of a row: from prepare() when it ran, else computed now. */

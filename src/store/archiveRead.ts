@@ -14,8 +14,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
 import type { ClientBase } from 'pg';
-import { canonicalJson, chainHash } from './HashChain';
-import type { ChainRow } from './HashChain';
+import { canonicalJson, chainHash } from './canonicalEncoding';
+import type { ChainRow } from './canonicalEncoding';
 import { checkName, DEFAULT_SCHEMA, quoteIdent } from './identifiers';
 import type { ArchiveManifest, ArchiveRecord } from './archiveWrite';
 

@@ -5,8 +5,8 @@ import { finished, pipeline } from 'node:stream/promises';
 import type { PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { copyField, copyTextArray } from './copy';
-import { chainHashOfOwnRow } from './HashChain';
-import type { ChainLink, ChainRow } from './HashChain';
+import { chainHashOfOwnRow } from './canonicalEncoding';
+import type { ChainLink, ChainRow } from './canonicalEncoding';
 import type { IdentifiedRow, PreparedPersonal, PreparedRow } from './rows';
 
 /** COPY data is sent in pieces of about this size, so the server works while the next piece is hashed. */
@@ -21,18 +21,18 @@ export const LOG_COLUMNS = 'event_id, created_at, recorded_at, action, category,
 export const PERSONAL_COLUMNS = 'event_id, client_address, user_agent, fields';
 
 /** One audit_log row in COPY text format. */
-export function logLine(link: ChainLink, r: ChainRow, hash: string): string {
-  return `${r.eventId}\t${r.createdAt}\t${r.recordedAt}\t${copyField(r.action)}\t${copyField(r.category)}\t${copyField(r.severity)}\t`
-    + `${copyField(r.outcome)}\t${copyField(r.reason)}\t${copyField(r.actorType)}\t${copyField(r.userId)}\t${copyField(r.userRole)}\t`
-    + `${copyField(r.sessionId)}\t${copyField(r.resourceType)}\t${copyField(r.resourceId)}\t${copyField(r.details)}\t`
-    + `${copyField(r.oldValue)}\t${copyField(r.newValue)}\t${copyField(r.affectedRecords)}\t${copyField(r.traceId)}\t`
-    + `${copyField(r.spanId)}\t${copyField(r.serviceName)}\t${copyField(r.schemaValid)}\t${copyTextArray(r.schemaErrors)}\t`
-    + `${copyField(r.piiHmac)}\t${copyField(link.streamId)}\t${link.seq}\t${copyField(link.prevHash)}\t${hash}\n`;
+export function logLine(link: ChainLink, row: ChainRow, hash: string): string {
+  return `${row.eventId}\t${row.createdAt}\t${row.recordedAt}\t${copyField(row.action)}\t${copyField(row.category)}\t${copyField(row.severity)}\t`
+    + `${copyField(row.outcome)}\t${copyField(row.reason)}\t${copyField(row.actorType)}\t${copyField(row.userId)}\t${copyField(row.userRole)}\t`
+    + `${copyField(row.sessionId)}\t${copyField(row.resourceType)}\t${copyField(row.resourceId)}\t${copyField(row.details)}\t`
+    + `${copyField(row.oldValue)}\t${copyField(row.newValue)}\t${copyField(row.affectedRecords)}\t${copyField(row.traceId)}\t`
+    + `${copyField(row.spanId)}\t${copyField(row.serviceName)}\t${copyField(row.schemaValid)}\t${copyTextArray(row.schemaErrors)}\t`
+    + `${copyField(row.piiHmac)}\t${copyField(link.streamId)}\t${link.seq}\t${copyField(link.prevHash)}\t${hash}\n`;
 }
 
 /** One audit_personal row in COPY text format. */
-export function personalLine(eventId: string, p: PreparedPersonal): string {
-  return `${eventId}\t${copyField(p.clientAddress)}\t${copyField(p.userAgent)}\t${copyField(p.fields)}\n`;
+export function personalLine(eventId: string, personal: PreparedPersonal): string {
+  return `${eventId}\t${copyField(personal.clientAddress)}\t${copyField(personal.userAgent)}\t${copyField(personal.fields)}\n`;
 }
 
 /** COPYs ready-made text in one piece. */
@@ -60,16 +60,24 @@ export function withoutStored(rows: readonly IdentifiedRow[], stored: ReadonlyAr
   return rows.filter((r) => !known.has(`${r.eventId}|${r.createdMs}`));
 }
 
+/** What copyChained copies, and onto which link. */
+export interface ChainedCopy {
+  /** The `COPY audit_log (...) FROM STDIN` statement. */
+  sql: string;
+  rows: readonly IdentifiedRow[];
+  /** The head to chain from; advanced to the last row. */
+  link: ChainLink;
+  /** Each row's stored values (from prepare() or computed now). */
+  complete: (row: IdentifiedRow) => PreparedRow;
+  /** Called once every row is hashed, before the COPY ends: the next batch may chain on. */
+  onChained: () => void;
+}
+
 /**
- * Chains and COPYs the rows (`complete` gives each row's values), a chunk at
- * a time, so the server inserts one chunk while the next is hashed. Advances
- * `link` to the last row, calls `onChained` once every row is hashed; returns
- * the COPY text of their personal data.
+ * Chains and COPYs the rows, a chunk at a time, so the server inserts one
+ * chunk while the next is hashed; returns the COPY text of their personal data.
  */
-export async function copyChained(
-  client: PoolClient, sql: string, rows: readonly IdentifiedRow[], link: ChainLink,
-  complete: (row: IdentifiedRow) => PreparedRow, onChained: () => void,
-): Promise<string> {
+export async function copyChained(client: PoolClient, { sql, rows, link, complete, onChained }: ChainedCopy): Promise<string> {
   // A high-water mark above a batch's size: hashing never waits for the COPY to start.
   const copy = client.query(copyFrom(sql, { highWaterMark: 4 << 20 }));
   const done = finished(copy);

@@ -70,7 +70,8 @@ export function toStoreError(err: unknown, doing: string): StoreError {
   if (sqlState?.startsWith('08') || (sqlState && UNAVAILABLE_SQLSTATES.has(sqlState))) {
     return new StoreUnavailableError(text, { cause: err, sqlState });
   }
-  if (sqlState?.startsWith('22') || sqlState?.startsWith('23')) return new StoreDataError(text, { cause: err, sqlState });
+  // 22 data exception, 23 constraint violation, 54000 a value too large for an index: the content, not the server.
+  if (sqlState?.startsWith('22') || sqlState?.startsWith('23') || sqlState === '54000') return new StoreDataError(text, { cause: err, sqlState });
   if ((code && UNAVAILABLE_NODE_CODES.has(code)) || UNAVAILABLE_MESSAGES.test(message)) {
     return new StoreUnavailableError(text, { cause: err });
   }

@@ -143,11 +143,11 @@ async function grantRoles(client: ClientBase, schema: string, roles: AuditRoles)
   const r = quoteIdent(roles.reader);
   await client.query(`
     GRANT USAGE ON SCHEMA ${s} TO ${w}, ${r};
-    GRANT SELECT, INSERT ON ${s}.audit_log, ${s}.audit_personal, ${s}.audit_streams TO ${w};
+    GRANT SELECT, INSERT ON ${s}.audit_log, ${s}.audit_personal, ${s}.audit_streams, ${s}.audit_quarantine TO ${w};
     GRANT UPDATE (head_seq, head_hash, host, pid, updated_at) ON ${s}.audit_streams TO ${w};
     GRANT SELECT ON ${s}.audit_retention, ${s}.audit_trail, ${s}.schema_migrations TO ${w};
     GRANT EXECUTE ON FUNCTION ${s}.audit_ensure_partitions(timestamptz[]) TO ${w};
     GRANT SELECT ON ${s}.audit_log, ${s}.audit_personal, ${s}.audit_streams, ${s}.audit_retention,
-      ${s}.audit_archive, ${s}.audit_archive_removed, ${s}.audit_trail, ${s}.schema_migrations TO ${r};`);
+      ${s}.audit_trail, ${s}.schema_migrations, ${s}.audit_quarantine, ${s}.audit_archive, ${s}.audit_archive_removed TO ${r};`);
   return true;
 }

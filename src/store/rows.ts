@@ -7,8 +7,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { AuditRecord } from './types';
-import { canonicalJson, storableText } from './HashChain';
-import type { ChainRow, PiiHasher } from './HashChain';
+import { canonicalJson, storableText } from './canonicalEncoding';
+import type { ChainRow, PiiHasher } from './canonicalEncoding';
 
 /** The identity of a record: what dedupe and partition routing need. */
 export interface IdentifiedRow {

@@ -4,6 +4,7 @@
  * it stores itself; `AuditEvent` from `audit/types.ts` is assignable to
  * `AuditRecord` and pipeline/ checks that at compile time.
  */
+import type { StoreError } from './errors';
 
 export interface AuditRecord {
   v: 1;
@@ -56,6 +57,12 @@ export interface AuditWriter {
    * flight; otherwise it calls writeBatch strictly one at a time.
    */
   readonly overlapsBatches?: boolean;
+  /**
+   * Optional: keeps one event the database refused for its content (a
+   * non-retriable StoreError) apart from the chain, so the stream flows on.
+   * Without it such an event is retried until someone fixes the database.
+   */
+  quarantine?(record: AuditRecord, error: StoreError): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -6,8 +6,8 @@
  */
 import type { ClientBase } from 'pg';
 import { toStoreError } from './errors';
-import { canonicalJson, chainHash, PiiHasher } from './HashChain';
-import type { ChainRow } from './HashChain';
+import { canonicalJson, chainHash, PiiHasher } from './canonicalEncoding';
+import type { ChainRow } from './canonicalEncoding';
 import { checkName, DEFAULT_SCHEMA, quoteIdent } from './identifiers';
 
 /** What broke a chain first. */

@@ -47,7 +47,7 @@ describe('alerts check (CLI command)', function () {
   it('exits 0 and prints every rule as ok when nothing fires', async () => {
     const r = await cli('alerts', 'check');
     expect(r.code).to.equal(0);
-    expect(r.out.trim().split('\n')).to.have.length(5);
+    expect(r.out.trim().split('\n')).to.have.length(6);
     expect(r.out).to.match(/CRITICAL\s+failed-logins\s+ok/);
   });
 
@@ -117,10 +117,11 @@ describe('alerts check (CLI command)', function () {
     expect(securityAlertEvent(recorded[0]!).details.evidence).to.deep.include({ operations: 1, total_records: 101 });
   });
 
-  it('alerts list shows the five rules with their thresholds, as text and JSON', async () => {
+  it('alerts list shows every rule with its threshold, as text and JSON', async () => {
     const rules = JSON.parse((await cli('alerts', 'list', '--format', 'json')).out);
     expect(rules.map((r: { id: string; threshold: number }) => [r.id, r.threshold])).to.deep.equal([
-      ['failed-logins', 5], ['bulk-operations', 100], ['data-exports', 10_000], ['permission-escalation', 0], ['unusual-activity', 3],
+      ['failed-logins', 5], ['bulk-operations', 100], ['data-exports', 10_000], ['permission-escalation', 0], ['audit-events-quarantined', 0],
+      ['unusual-activity', 3],
     ]);
     expect((await cli('alerts', 'list')).out).to.match(/^unusual-activity \(medium, window 3600s, threshold 3\)\n  Unusual user activity: .*median \+ 3 x 1\.4826 x MAD/m);
   });

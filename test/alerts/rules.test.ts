@@ -184,4 +184,19 @@ describe('alert rules against the audit trail', function () {
       expect(await firing(db, r, until)).to.deep.equal(['new-1']);
     });
   });
+
+  describe('audit-events-quarantined (> 0 in 5 minutes)', () => {
+    const r = rule('audit-events-quarantined');
+    const quarantine = (eventId: string, stream: string, at: Date) => db.pool.query(
+      `INSERT INTO "${db.schema}".audit_quarantine (event_id, stream_id, action, quarantined_at, sql_state, error, event)
+       VALUES ($1, $2, 'PRICE_CHANGE', $3, '54000', 'index row too large', '\\x7b7d')`, [eventId, stream, at]);
+
+    it('fires per stream for events quarantined in the window, and stays quiet for older ones', async () => {
+      await quarantine('e-1', 'host_1_a', new Date(until.getTime() - MIN));
+      await quarantine('e-2', 'host_2_b', new Date(until.getTime() - 10 * MIN));
+      expect(await firing(db, r, until)).to.deep.equal(['host_1_a']);
+      const [result] = await evaluateAlerts(db.pool, { schema: db.schema, until, rules: [r] });
+      expect(result!.firings[0]!.message).to.equal(`1 audit event(s) of stream host_1_a quarantined at ${result!.firings[0]!.firstSeen}`);
+    });
+  });
 });

@@ -199,7 +199,7 @@ describe('audit/AuditRecorder', () => {
 
   it('mirrors as a log-based event `cvd.audit` when configured, and a throwing mirror never loses the event', async () => {
     const { LoggerProvider, SimpleLogRecordProcessor, InMemoryLogRecordExporter } = await import('@opentelemetry/sdk-logs');
-    const { logs } = await import('@opentelemetry/api-logs');
+    const { logs } = await import('@opentelemetry/api');
     const exporter = new InMemoryLogRecordExporter();
     logs.setGlobalLoggerProvider(new LoggerProvider({ processors: [new SimpleLogRecordProcessor({ exporter })] }));
     try {

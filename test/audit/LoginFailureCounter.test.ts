@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { LoginFailureCounter } from '../../src/audit/LoginFailureCounter';
+import { FailedLogins } from '../../src/audit/FailedLogins';
 
 describe('audit/LoginFailureCounter', () => {
   it('counts within a sliding window and forgets what slid out', () => {
@@ -24,5 +25,18 @@ describe('audit/LoginFailureCounter', () => {
     expect(counter.size).to.equal(100);
     expect(counter.hit('keep')).to.equal(22);
     expect(counter.hit('attacker-0')).to.equal(1); // evicted, counted afresh
+  });
+});
+
+describe('audit/FailedLogins (LOGIN_FAILED fields, before start() and after)', () => {
+  it('counts per user name and per address, and says when either reached the limit', () => {
+    const logins = new FailedLogins({ windowMs: 60_000, maxAttempts: 3, now: () => 1_000 });
+    expect(logins.fields({ username: 'ann' }, '10.0.0.1')).to.deep.equal({
+      details: { username: 'ann', attempt_count: 1, max_attempts: 3, address_attempt_count: 1, limit_reached: false }, outcome: 'failure', reason: null,
+    });
+    logins.fields({ username: 'bob', reason: 'bad_password' }, '10.0.0.1');
+    const third = logins.fields({ username: 'cy', clientAddress: '10.0.0.1' }, null);
+    expect(third.details).to.include({ attempt_count: 1, address_attempt_count: 3, limit_reached: true });
+    expect(logins.fields({ username: 'ann' }, null).details).to.deep.equal({ username: 'ann', attempt_count: 2, max_attempts: 3, limit_reached: false });
   });
 });

@@ -154,10 +154,10 @@ describe('docker-compose.yml', () => {
     expect(base.services.demo!.environment?.OTEL_EXPORTER_OTLP_ENDPOINT).to.equal('http://collector:4318');
   });
 
-  it('lists every published port in the README', () => {
-    const readme = readFileSync(join(root, 'README.md'), 'utf8');
-    const section = readme.split(/^## /m).find((s) => s.startsWith('Run the full stack')) ?? '';
-    expect(section, 'README section "Run the full stack"').to.not.equal('');
+  it('lists every published port in docs/deployment.md', () => {
+    const deployment = readFileSync(join(root, 'docs', 'deployment.md'), 'utf8');
+    const section = deployment.split(/^## /m).find((s) => s.startsWith('Run the full stack')) ?? '';
+    expect(section, 'docs/deployment.md section "Run the full stack"').to.not.equal('');
     for (const [name, service] of Object.entries(base.services)) {
       for (const port of service.ports ?? []) {
         const published = port.replace(/^\$\{[A-Z_]+:-(\d+)\}/, '$1').split(':')[0];

@@ -2,17 +2,25 @@
 // generator makes, every datasource they use is provisioned, and every PromQL
 // query names only metrics and labels the span_metrics connector emits.
 import { expect } from 'chai';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { generatedFiles } from '../../dashboards/generator/main';
-import { withPanelTables } from '../../dashboards/generator/readme';
+import { PANEL_TABLES_DOC, withPanelTables } from '../../dashboards/generator/panelTables';
 import { ALERT_RULES } from '../../src/alerts/rules';
 import { promqlNames } from '../support/promql';
 import { alertingProvisioning, dashboards, provisionedDatasources, queries, referencedUids, ROOT } from './grafanaFiles';
 import { APP_METRICS, SPAN_METRIC_LABELS, SPAN_METRICS } from './spanMetrics';
 
 describe('dashboards: files and provisioning', () => {
+  it('name the default schema through DEFAULT_SCHEMA only (store/identifiers.ts), in the generator and alerts/', () => {
+    const folders = ['dashboards/generator', 'src/alerts'];
+    const spelled = folders.flatMap((folder) => readdirSync(join(ROOT, folder)).filter((f) => f.endsWith('.ts'))
+      .filter((f) => /(['"`])cvd_activity\1|cvd_activity\.(audit_|schema_)/.test(readFileSync(join(ROOT, folder, f), 'utf8')))
+      .map((f) => `${folder}/${f}`));
+    expect(spelled).to.deep.equal([]);
+  });
+
   const all = dashboards();
   const datasources = provisionedDatasources();
 
@@ -33,10 +41,10 @@ describe('dashboards: files and provisioning', () => {
     }
   });
 
-  it('are each described, panel by panel, in the README (tables generated from the panel descriptions)', () => {
-    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-    expect(readme, 'README panel tables are stale: run npm run dashboards:generate').to.equal(withPanelTables(readme));
-    expect(readme).to.include('| Recent events | The latest 500 events');
+  it('are each described, panel by panel, in docs/dashboards.md (tables generated from the panel descriptions)', () => {
+    const reference = readFileSync(join(ROOT, PANEL_TABLES_DOC), 'utf8');
+    expect(reference, `${PANEL_TABLES_DOC}: panel tables are stale: run npm run dashboards:generate`).to.equal(withPanelTables(reference));
+    expect(reference).to.include('| Recent events | The latest 500 events');
   });
 
   it('are exactly what `npm run dashboards:generate` writes (alerting YAML included)', () => {
@@ -94,7 +102,7 @@ describe('dashboards: files and provisioning', () => {
     expect(checked).to.be.greaterThanOrEqual(10);
   });
 
-  it('provisions the five alert rules in Grafana\'s file format', () => {
+  it('provisions every alert rule in Grafana\'s file format', () => {
     const doc = alertingProvisioning();
     expect(doc.apiVersion).to.equal(1);
     const rules = doc.groups.flatMap((g: { rules: unknown[] }) => g.rules);

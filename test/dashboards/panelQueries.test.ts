@@ -55,6 +55,9 @@ describe('dashboards: every SQL query against the migrated schema', function () 
   before(async () => {
     db = await createAuditSchema('dash');
     await db.seed(representativeEvents(now).map(auditRecord));
+    // An event Postgres refused for its content, kept in the quarantine (the quarantine alert's panel).
+    await db.pool.query(`INSERT INTO "${db.schema}".audit_quarantine (event_id, stream_id, action, quarantined_at, error, event)
+      VALUES ('refused-1', 'host_1_a', 'PRICE_CHANGE', $1, 'index row too large', '\\x7b7d')`, [new Date(now.getTime() - 2 * MIN)]);
   });
   after(async () => {
     await db?.drop();

@@ -3,6 +3,7 @@ import { diag, DiagLogLevel } from '@opentelemetry/api';
 import { defaultConfig } from '../../src/config/defaults';
 import { NoiseRules } from '../../src/instrumentation/NoiseRules';
 import { QueryRedactor } from '../../src/instrumentation/QueryRedactor';
+import { Redactor } from '../../src/audit/redact';
 
 describe('instrumentation/NoiseRules', () => {
   const noise = new NoiseRules(defaultConfig({}).noise);
@@ -60,6 +61,13 @@ describe('instrumentation/QueryRedactor', () => {
     expect(redactor.redactQuery('sessionId=1&oauth_code=2&credentials=3&passwd=4&client_secret=5'))
       .to.equal('sessionId=REDACTED&oauth_code=REDACTED&credentials=REDACTED&passwd=REDACTED&client_secret=REDACTED');
     expect(redactor.redactQuery('%74oken=encoded-name')).to.equal('%74oken=REDACTED');
+  });
+
+  it('matches names as detail redaction does, ignoring separators: a configured api_key masks apiKey and api-key', () => {
+    const apiKeyOnly = new QueryRedactor(['api_key']);
+    expect(apiKeyOnly.redactQuery('apiKey=1&api-key=2&API_KEY=3&page=4')).to.equal('apiKey=REDACTED&api-key=REDACTED&API_KEY=REDACTED&page=4');
+    const detail = new Redactor(['api_key']);
+    for (const name of ['apiKey', 'api-key', 'API_KEY', 'page']) expect(apiKeyOnly.isSensitive(name), name).to.equal(detail.isSecret(name));
   });
 
   it('redacts full URLs, including token fragments', () => {

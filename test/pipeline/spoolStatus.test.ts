@@ -1,9 +1,7 @@
 import { expect } from 'chai';
-import { Command } from 'commander';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spoolCommands } from '../../src/cli/commands/spool';
 import { runCli } from '../../src/cli/program';
 import { Spool } from '../../src/pipeline/Spool';
 import { readSpoolStatus } from '../../src/pipeline/spoolStatus';
@@ -28,18 +26,23 @@ describe('spool status', () => {
     live.close();
   });
 
-  it('registers `spool status --json` on a commander program', async () => {
-    const program = new Command().exitOverride();
-    spoolCommands({ spoolDir: () => dir })(program);
-    let out = '';
-    const write = process.stdout.write;
-    process.stdout.write = ((chunk: string) => ((out += chunk), true)) as typeof process.stdout.write;
-    try {
-      await program.parseAsync(['node', 'cvd-activity', 'spool', 'status', '--json']);
-    } finally {
-      process.stdout.write = write;
+  it('prints JSON with --format json (and --json)', async () => {
+    for (const flag of [['--format', 'json'], ['--json']]) {
+      let out = '';
+      const stdout = { write: (text: string) => ((out += text), true) } as unknown as NodeJS.WritableStream;
+      const code = await runCli(['node', 'cvd-activity', 'spool', 'status', '--dir', dir, ...flag], { stdout });
+      expect(code).to.equal(0);
+      expect(JSON.parse(out)).to.include({ dir, exists: true, totalEvents: 0 });
     }
-    expect(JSON.parse(out)).to.include({ dir, exists: true, totalEvents: 0 });
+  });
+
+  it('exits 2 naming the setting when the configuration is invalid (not 4, internal error)', async () => {
+    let err = '';
+    const stderr = { write: (text: string) => ((err += text), true) } as unknown as NodeJS.WritableStream;
+    const env = { ...process.env, CVD_ACTIVITY_NOISE_SAMPLE_RATIO: 'lots' };
+    const code = await runCli(['node', 'cvd-activity', 'spool', 'status'], { stdout: stderr, stderr, env });
+    expect(code, err).to.equal(2);
+    expect(err).to.match(/^cvd-activity: .*noise.*sampleRatio/i);
   });
 
   it('runs as `cvd-activity spool status --dir` in the CLI', async () => {

@@ -81,6 +81,14 @@ describe('register', function () {
     expect(bytes).to.not.include('PROTO-SECRET-7').and.not.include('PROTO-SECRET-8');
   });
 
+  it('batches spans as OTEL_BSP_* say (the 3.x BatchSpanProcessor no longer reads them; start() does)', async () => {
+    // One span per export, and no timer: three requests must make three exports at once.
+    const app = await launch('cjs-app.js', 'require', { ...noTimerExport, OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '1' });
+    for (let i = 0; i < 3; i++) await (await fetch(`${app.base}/api/devices`)).text();
+    await receiver.waitFor('three server spans', () => receiver.serverSpans('/api/devices').length >= 3);
+    expect(receiver.paths.filter((p) => p === '/v1/traces')).to.have.length.of.at.least(3);
+  });
+
   it('exports the request counters as OTLP metrics where spans go, and none with OTEL_METRICS_EXPORTER=none', async () => {
     const metricsUrl = receiver.url.replace(/\/v1\/traces$/, '/v1/metrics');
     const on = await launch('cjs-app.js', 'require', { ...noTimerExport, OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: metricsUrl, OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: undefined });

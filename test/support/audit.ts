@@ -1,11 +1,11 @@
 // Shared helpers for tests of audit/: a recorder on a memory sink with the
-// documented defaults, and a real OpenTelemetry tracer (BasicTracerProvider +
+// documented defaults, and a real OpenTelemetry tracer (TracerProvider +
 // InMemorySpanExporter) registered globally for the duration of a suite.
 import { context, diag, trace, DiagLogLevel } from '@opentelemetry/api';
 import type { Context, DiagLogger, Tracer } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { BasicTracerProvider, InMemorySpanExporter, SamplingDecision, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import type { Sampler, SamplingResult } from '@opentelemetry/sdk-trace-base';
+import { TracerProvider, InMemorySpanExporter, SamplingDecision, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
+import type { Sampler, SamplingResult } from '@opentelemetry/sdk-trace';
 import { ActionRegistry } from '../../src/audit/ActionRegistry';
 import { createAuditRecorder } from '../../src/audit/AuditRecorder';
 import type { AuditRecorder, AuditRecorderConfig } from '../../src/audit/AuditRecorder';
@@ -49,7 +49,7 @@ class NameSampler implements Sampler {
 /** A real tracer registered as the global one; call `stop()` in after(). */
 export function startTestTracing(): { tracer: Tracer; exporter: InMemorySpanExporter; stop: () => Promise<void> } {
   const exporter = new InMemorySpanExporter();
-  const provider = new BasicTracerProvider({ sampler: new NameSampler(), spanProcessors: [new SimpleSpanProcessor(exporter)] });
+  const provider = new TracerProvider({ sampler: new NameSampler(), spanProcessors: [new SimpleSpanProcessor({ exporter })] });
   const contextManager = new AsyncLocalStorageContextManager().enable();
   context.setGlobalContextManager(contextManager);
   trace.setGlobalTracerProvider(provider);

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve as resolvePath } from 'node:path';
 
 export const ROOT = join(__dirname, '..', '..');
 export const FIXTURES = join(ROOT, 'test', 'fixtures');
@@ -23,7 +23,7 @@ export interface ChildApp {
   stop(): Promise<void>;
 }
 
-/** Starts `fixture` (a file in test/fixtures) with the register entry for `mode`; `cwd` defaults to the package root. */
+/** Starts `fixture` (a file in test/fixtures, or an absolute path) with the register entry for `mode`; `cwd` defaults to the package root. */
 export async function startChildApp(
   fixture: string, mode: 'require' | 'import' | 'none', env: NodeJS.ProcessEnv = {}, nodeFlags: string[] = [], cwd: string = ROOT,
 ): Promise<ChildApp> {
@@ -35,7 +35,7 @@ export async function startChildApp(
   // Each child spools audit events in a folder of its own (removed when it exits), so no test
   // drains another test's leftovers from the package's default spool folder.
   const ownSpool = env.CVD_ACTIVITY_SPOOL_DIR === undefined && !('CVD_ACTIVITY_SPOOL_DIR' in env) ? mkdtempSync(join(tmpdir(), 'cvd-child-spool-')) : null;
-  const proc = spawn(process.execPath, [...nodeFlags, ...flags, join(FIXTURES, fixture)], {
+  const proc = spawn(process.execPath, [...nodeFlags, ...flags, resolvePath(FIXTURES, fixture)], {
     cwd,
     // A variable given as undefined is removed (to test defaults).
     env: Object.fromEntries(Object.entries({ ...clean, OTEL_BSP_SCHEDULE_DELAY: '100', OTEL_LOG_LEVEL: 'warn', OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json', ...(ownSpool ? { CVD_ACTIVITY_SPOOL_DIR: ownSpool } : {}), ...env })

@@ -24,15 +24,19 @@ export function collectorBinary(): string {
  * CVD_ACTIVITY_REQUIRE_COLLECTOR=1 (as in .ci/run). Call from `before`.
  */
 export function requireCollector(ctx: Mocha.Context): string {
-  const bin = collectorBinary();
-  if (existsSync(bin)) return bin;
-  const reason = `Collector binary not found at ${bin}: run \`npm run collector:build\` (needs Go and the Go module proxy)`;
+  return requireBuiltBinary(ctx, { what: 'Collector', bin: collectorBinary(), build: 'npm run collector:build' });
+}
+
+/** `bin` if it exists; else skips the suite, or fails it under CVD_ACTIVITY_REQUIRE_COLLECTOR=1, saying how to build it. */
+export function requireBuiltBinary(ctx: Mocha.Context, binary: { what: string; bin: string; build: string }): string {
+  if (existsSync(binary.bin)) return binary.bin;
+  const reason = `${binary.what} binary not found at ${binary.bin}: run \`${binary.build}\` (needs Go and the Go module proxy)`;
   if (process.env.CVD_ACTIVITY_REQUIRE_COLLECTOR === '1') {
     throw new Error(`${reason}; CVD_ACTIVITY_REQUIRE_COLLECTOR=1 forbids skipping`);
   }
   console.warn(`      skipped: ${reason}`);
   ctx.skip();
-  return bin;
+  return binary.bin;
 }
 
 /** A TCP port on 127.0.0.1 that was free a moment ago. */

@@ -13,6 +13,10 @@ export interface ReceivedSpan {
   kind: number;
   traceId: string;
   spanId: string;
+  /** The parent's span id; '' for a root span. */
+  parentSpanId: string;
+  /** Name of the instrumentation scope (the tracer's name). */
+  scope: string;
   statusCode: number;
   attributes: Record<string, unknown>;
   resource: Record<string, unknown>;
@@ -83,12 +87,12 @@ export class OtlpReceiver {
   }
 
   private decode(body: { resourceSpans?: unknown[] }): void {
-    for (const rs of (body.resourceSpans ?? []) as { resource?: { attributes?: never }; scopeSpans?: { spans?: never[] }[] }[]) {
+    for (const rs of (body.resourceSpans ?? []) as { resource?: { attributes?: never }; scopeSpans?: { scope?: { name?: string }; spans?: never[] }[] }[]) {
       const resource = decodeAttributes(rs.resource?.attributes);
       for (const ss of rs.scopeSpans ?? []) {
-        for (const s of (ss.spans ?? []) as { name: string; kind: number; traceId: string; spanId: string; status?: { code?: number }; attributes?: never; events?: { name: string; attributes?: never }[] }[]) {
+        for (const s of (ss.spans ?? []) as { name: string; kind: number; traceId: string; spanId: string; parentSpanId?: string; status?: { code?: number }; attributes?: never; events?: { name: string; attributes?: never }[] }[]) {
           this.spans.push({
-            name: s.name, kind: s.kind, traceId: s.traceId, spanId: s.spanId, statusCode: s.status?.code ?? 0,
+            name: s.name, kind: s.kind, traceId: s.traceId, spanId: s.spanId, parentSpanId: s.parentSpanId ?? '', scope: ss.scope?.name ?? '', statusCode: s.status?.code ?? 0,
             attributes: decodeAttributes(s.attributes), resource,
             events: (s.events ?? []).map((e) => ({ name: e.name, attributes: decodeAttributes(e.attributes) })),
           });

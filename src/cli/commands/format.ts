@@ -1,6 +1,7 @@
 /** Output formats of `audit query`: an aligned table for people, JSON and CSV for exports. */
 import { AUDIT_TRAIL_COLUMNS } from '../../store/query';
 import type { AuditTrailRow } from '../../store/query';
+import { alignColumns } from '../alignColumns';
 
 /** A row keyed by the view's column names, timestamps as ISO 8601. */
 export function plainRow(row: AuditTrailRow): Record<string, unknown> {
@@ -92,7 +93,5 @@ export function formatTable(rows: readonly AuditTrailRow[]): string {
     const s = get(r).replace(/[\r\n\t]/g, ' ');
     return s.length > max ? `${s.slice(0, max - 1)}…` : s;
   }));
-  const widths = TABLE_COLUMNS.map(([name], i) => Math.max(name.length, ...cells.map((c) => c[i]!.length)));
-  const line = (values: string[]) => values.map((v, i) => (i === values.length - 1 ? v : v.padEnd(widths[i]!))).join('  ');
-  return `${[line(TABLE_COLUMNS.map(([name]) => name)), ...cells.map(line)].join('\n')}\n${rows.length} event(s)\n`;
+  return `${alignColumns([TABLE_COLUMNS.map(([name]) => name), ...cells]).join('\n')}\n${rows.length} event(s)\n`;
 }

@@ -12,8 +12,7 @@ import { registerAlertCommands } from './alerts';
 import { registerDemoCommand } from './demo';
 import { registerGdprCommands } from './gdpr';
 import { registerRetentionCommands } from './retention';
-import { spoolCommands } from './spool';
-import { loadConfig } from '../../config/loadConfig';
+import { registerSpoolCommands } from './spool';
 
 /** Registered in this order; help lists them so. */
 export const COMMANDS: CommandModule[] = [
@@ -24,6 +23,6 @@ export const COMMANDS: CommandModule[] = [
   registerAlertCommands,
   registerGdprCommands,
   registerRetentionCommands,
-  spoolCommands({ spoolDir: () => loadConfig().pipeline.spoolDir }),
+  registerSpoolCommands,
   registerDemoCommand,
 ];

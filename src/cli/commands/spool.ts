@@ -7,36 +7,53 @@ import type { Command } from 'commander';
 import type { CliContext } from '../program';
 import { formatOption } from './options';
 import { readSpoolStatus } from '../../pipeline/spoolStatus';
+import { quoteIdent } from '../../store/identifiers';
+import { readQuarantine } from '../../store/quarantine';
+import type { QuarantinedEvent } from '../../store/quarantine';
+import { alignColumns } from '../alignColumns';
+import { withClient } from '../connection';
 import type { SpoolFolderStatus } from '../../pipeline/spoolStatus';
 
-/** How the spool commands find the spool folder when `--dir` is not given. */
-export interface SpoolCommandOptions {
-  /** The configured pipeline.spoolDir (e.g. `() => loadConfig().pipeline.spoolDir`); default `.cvd-activity/spool`. */
-  spoolDir?: () => string;
+/** Registers `spool status [--dir <path>] [--format table|json]`; the folder defaults to the configured pipeline.spoolDir. */
+export function registerSpoolCommands(_program: Command, cli: CliContext): void {
+  cli.group('spool', 'inspect the local write-ahead spool of audit events')
+    .command('status')
+    .description('events waiting in the spool, per process, and whether that process is alive')
+    .option('--dir <path>', 'spool folder (default: the configured pipeline.spoolDir)')
+    .addOption(formatOption(['table', 'json'], 'table or json'))
+    .option('--json', 'same as --format json')
+    .addHelpText('after', '\nExit codes: 0 done; 2 bad flag or invalid configuration; 4 internal error.')
+    .action(async (flags: { dir?: string; json?: boolean; format: string }, command: Command) => {
+      // The CLI's config: an invalid configuration is a usage error (exit 2), like every other command.
+      const dir = flags.dir ?? cli.config().pipeline.spoolDir;
+      const status = readSpoolStatus(dir);
+      const quarantine = await checkQuarantine(cli, command);
+      cli.stdout.write(flags.json || flags.format === 'json'
+        ? `${JSON.stringify({ ...status, quarantine }, null, 2)}\n`
+        : formatStatus(status) + formatQuarantineLine(quarantine));
+    });
 }
 
-/** A CommandModule registering `spool status` that finds the spool folder as `options` say. */
-export function spoolCommands(options: SpoolCommandOptions = {}): (program: Command, cli?: Pick<CliContext, 'group' | 'stdout'>) => void {
-  return (program, cli) => {
-    const description = 'inspect the local write-ahead spool of audit events';
-    const group = cli ? cli.group('spool', description) : program.command('spool').description(description);
-    const out = cli?.stdout ?? process.stdout;
-    group
-      .command('status')
-      .description('events waiting in the spool, per process, and whether that process is alive')
-      .option('--dir <path>', 'spool folder (default: the configured pipeline.spoolDir)')
-      .addOption(formatOption(['table', 'json'], 'table or json'))
-      .option('--json', 'same as --format json')
-      .action((flags: { dir?: string; json?: boolean; format: string }) => {
-        const dir = flags.dir ?? options.spoolDir?.() ?? '.cvd-activity/spool';
-        const status = readSpoolStatus(dir);
-        out.write(flags.json || flags.format === 'json' ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status));
-      });
-  };
+/** The database's quarantine, when one is configured: events already out of the spool but not in the trail. */
+type QuarantineCheck = { total: number; events: QuarantinedEvent[] } | { notChecked: string };
+
+async function checkQuarantine(cli: CliContext, command: Command): Promise<QuarantineCheck> {
+  const conn = cli.connection(command);
+  // No database configured (or only the demo's, which would have to be started): nothing to look at.
+  if (conn.source === 'default' || conn.source === 'demo') return { notChecked: 'no database configured' };
+  try {
+    const found = await withClient(conn, 'reading the quarantine', (client) => readQuarantine(client, quoteIdent(conn.schema)));
+    return found ?? { notChecked: `schema ${conn.schema} has no audit_quarantine yet (run cvd-activity migrate)` };
+  } catch (err) {
+    return { notChecked: (err as Error).message };
+  }
 }
 
-/** Registers `spool status [--dir <path>] [--json]` (a CommandModule for commands/index.ts; also callable as `registerSpoolCommands(program)`). */
-export const registerSpoolCommands = spoolCommands();
+function formatQuarantineLine(q: QuarantineCheck): string {
+  if ('notChecked' in q) return `quarantine not checked: ${q.notChecked}\n`;
+  if (q.total === 0) return 'quarantine empty: Postgres has refused no audit event\n';
+  return `QUARANTINE ${q.total} event(s) refused by Postgres for their content, kept in audit_quarantine: \`cvd-activity audit verify\` lists them\n`;
+}
 
 /** The human-readable table of `spool status`. */
 export function formatStatus(s: SpoolFolderStatus): string {
@@ -44,13 +61,10 @@ export function formatStatus(s: SpoolFolderStatus): string {
   if (s.instances.length === 0) return `spool ${s.dir} is empty: every accepted audit event is committed\n`;
   const rows = s.instances.map((i) => [i.instance, i.state, String(i.segments), String(i.events), formatBytes(i.bytes), i.oldest ?? '-']);
   const head = ['process (host_pid_id)', 'state', 'segments', 'events', 'size', 'oldest segment'];
-  const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
-  const line = (r: string[]) => r.map((v, c) => v.padEnd(widths[c]!)).join('  ').trimEnd();
   const dead = s.instances.filter((i) => i.state === 'dead' && i.segments > 0).length;
   return [
     `spool ${s.dir}: ${s.totalEvents} event line(s), ${formatBytes(s.totalBytes)}`,
-    line(head),
-    ...rows.map(line),
+    ...alignColumns([head, ...rows]),
     dead > 0 ? `${dead} stopped process(es) left events behind: the next process of the app to start on this host writes them to Postgres` : '',
   ]
     .filter(Boolean)

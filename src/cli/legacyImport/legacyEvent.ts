@@ -57,7 +57,7 @@ export function legacyEvent(row: Record<string, unknown>, line: number, eventId:
   const details = activity ? { ...extra, ...(row.action_type !== undefined ? { action_type: row.action_type } : {}) } : detailsOf(row.details);
   const userId = text(row.user_id);
   const registered = ctx.registry.get(action);
-  const { event, errors } = buildEvent(action, registered, {
+  const { event, errors } = buildEvent({ name: action, action: registered, fields: {
     details,
     outcome: row.is_success === false || row.is_success === 'false' || row.is_success === 'f' ? 'failure' : 'success',
     resourceType: text(row.resource_type) ?? undefined,
@@ -65,7 +65,7 @@ export function legacyEvent(row: Record<string, unknown>, line: number, eventId:
     oldValue: jsonOrText(row.old_value),
     newValue: jsonOrText(row.new_value),
     affectedRecords: integer(row.affected_records),
-  }, {
+  }, capture: {
     eventId,
     occurredAt: at,
     user: userId ? { id: userId, roles: text(row.user_role) ? [text(row.user_role)!] : [], sessionId: text(row.session_id) ?? undefined } : null,
@@ -73,7 +73,7 @@ export function legacyEvent(row: Record<string, unknown>, line: number, eventId:
     userAgent: text(row.user_agent),
     traceId: null,
     spanId: null,
-  }, ctx.settings);
+  } }, ctx.settings);
   if (errors.length > 0) event.schemaErrors = errors.map(formatFieldError);
   if (activity && !registered) event.category = 'activity';
   const mark: Record<string, unknown> = { source: ctx.source, line, imported_at: ctx.importedAt };

@@ -1,11 +1,11 @@
 import { createHmac } from 'node:crypto';
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { canonicalJson, chainHash, chainHashOfOwnRow, hashInput, PiiHasher, storableText } from '../../src/store/HashChain';
+import { canonicalJson, chainHash, chainHashOfOwnRow, hashInput, PiiHasher, storableText } from '../../src/store/canonicalEncoding';
 import { completeRow, identifyRow } from '../../src/store/rows';
 import { auditRecord, TEST_PII_KEY } from '../support/auditRecords';
 
-describe('HashChain', () => {
+describe('store/canonicalEncoding: canonical JSON, the row hash, the personal-data HMAC', () => {
   it('canonical JSON sorts keys by UTF-16 code units at every level, integer-like keys included', () => {
     expect(canonicalJson({ b: 1, '10': [{ z: null, a: 'x' }], '9': true, a: undefined, é: 1e21 }))
       .to.equal('{"10":[{"a":"x","z":null}],"9":true,"b":1,"é":1e+21}');

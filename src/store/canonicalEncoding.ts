@@ -1,5 +1,6 @@
 /**
- * The canonical encoding of a stored audit row and its chain hash (version 1).
+ * The canonical encoding of a stored audit row (version 1): canonical JSON,
+ * the row's chain hash over it and its link, and the HMAC of personal data.
  * Everything hashed here is re-derivable from what Postgres gives back (see
  * docs/audit-trail.md, "Canonical encoding"): jsonb values are hashed as
  * canonical JSON of their parsed value, timestamps as ISO 8601 with ms, UTC.
@@ -84,14 +85,16 @@ function jsonString(v: string | null): string {
 }
 
 /** The exact text that is hashed: a JSON array in fixed field order, jsonb fields embedded as canonical JSON. */
-export function hashInput(link: ChainLink, r: ChainRow, known: (v: string | null) => string = jsonString): string {
-  const s = jsonString;
-  const k = known; // values that need no escapes when the row is our own (see chainHashOfOwnRow)
-  return `["${HASH_VERSION}",${s(link.streamId)},${link.seq},${k(link.prevHash)},${k(r.eventId)},${k(r.createdAt)},${k(r.recordedAt)},`
-    + `${s(r.action)},${s(r.category)},${s(r.severity)},${s(r.outcome)},${s(r.reason)},${s(r.actorType)},`
-    + `${s(r.userId)},${s(r.userRole)},${s(r.sessionId)},${s(r.resourceType)},${s(r.resourceId)},`
-    + `${r.details},${r.oldValue ?? 'null'},${r.newValue ?? 'null'},${r.affectedRecords === null ? 'null' : String(r.affectedRecords)},`
-    + `${s(r.traceId)},${s(r.spanId)},${s(r.serviceName)},${r.schemaValid},${r.schemaErrors.length === 0 ? '[]' : JSON.stringify(r.schemaErrors)},${k(r.piiHmac)}]`;
+export function hashInput(link: ChainLink, row: ChainRow, quoteSafe: (v: string | null) => string = jsonString): string {
+  const quote = jsonString;
+  // quoteSafe: ids, times and digests, which need no escapes when the row is our own (see chainHashOfOwnRow).
+  return `["${HASH_VERSION}",${quote(link.streamId)},${link.seq},${quoteSafe(link.prevHash)},`
+    + `${quoteSafe(row.eventId)},${quoteSafe(row.createdAt)},${quoteSafe(row.recordedAt)},`
+    + `${quote(row.action)},${quote(row.category)},${quote(row.severity)},${quote(row.outcome)},${quote(row.reason)},${quote(row.actorType)},`
+    + `${quote(row.userId)},${quote(row.userRole)},${quote(row.sessionId)},${quote(row.resourceType)},${quote(row.resourceId)},`
+    + `${row.details},${row.oldValue ?? 'null'},${row.newValue ?? 'null'},${row.affectedRecords === null ? 'null' : String(row.affectedRecords)},`
+    + `${quote(row.traceId)},${quote(row.spanId)},${quote(row.serviceName)},${row.schemaValid},`
+    + `${row.schemaErrors.length === 0 ? '[]' : JSON.stringify(row.schemaErrors)},${quoteSafe(row.piiHmac)}]`;
 }
 
 /** A string known to hold no character JSON escapes (hex, UUID, ISO time), or null, as JSON. */
