@@ -11,37 +11,61 @@ import type { ArchiveRecord } from './archiveWrite';
 import { checkName, DEFAULT_SCHEMA, quoteIdent } from './identifiers';
 import { queryAuditTrail } from './query';
 import type { AuditQuery, AuditTrailRow } from './query';
+import type { DataSubjectEvent } from './dataSubject';
 
 /** The query over database and archive together. */
 export async function queryWithArchive(client: ClientBase, query: AuditQuery & { archiveDir: string }): Promise<AuditTrailRow[]> {
   const schema = checkName('schema', query.schema ?? DEFAULT_SCHEMA);
   const limit = query.limit ?? 100;
   const hot = await queryAuditTrail(client, query);
+  const { found, personal } = await readArchived(client, { schema, archiveDir: query.archiveDir, matches: (r) => matches(r, query), limit, since: query.since, until: query.until });
+  const archived = found.map((r) => toTrailRow(r, personal.get(r.event_id)));
+  return [...hot, ...archived].sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime()
+    || (a.streamId < b.streamId ? -1 : a.streamId > b.streamId ? 1 : b.seq - a.seq)).slice(0, limit);
+}
+
+/** Every archived event where `userId` is the actor or the subject (the conditions of dataSubject.ts), with its personal data. */
+export async function archivedDataSubjectEvents(client: ClientBase, options: { schema?: string; archiveDir: string; userId: string }): Promise<DataSubjectEvent[]> {
+  const schema = checkName('schema', options.schema ?? DEFAULT_SCHEMA);
+  const id = options.userId;
+  const { found, personal } = await readArchived(client, {
+    schema, archiveDir: options.archiveDir,
+    matches: (r) => r.user_id === id || (r.resource_type === 'user' && r.resource_id === id) || (r.details as any)?.target_user_id === id,
+  });
+  return found.reverse().map((r) => {
+    const p = personal.get(r.event_id);
+    return { ...toTrailRow(r, p), role: r.user_id === id ? 'actor' : 'subject', personalFields: p?.fields ?? {}, erasedAt: p?.erased_at ?? null };
+  });
+}
+
+interface ReadOptions { schema: string; archiveDir: string; matches: (r: ArchiveRecord) => boolean; limit?: number; since?: Date; until?: Date }
+
+/** The archived rows that match, newest first (at most `limit`), and the personal data of each. */
+async function readArchived(client: ClientBase, o: ReadOptions): Promise<{ found: ArchiveRecord[]; personal: Map<string, Record<string, any>> }> {
   let found: ArchiveRecord[] = [];
-  for (const f of await listArchiveFiles(client, schema)) {
+  const limit = o.limit ?? Infinity;
+  for (const f of await listArchiveFiles(client, o.schema)) {
     const [y, m] = f.month.split('-').map(Number) as [number, number];
-    if (query.until && Date.UTC(y, m - 1, 1) >= query.until.getTime()) continue;
-    if (query.since && Date.UTC(y, m, 1) <= query.since.getTime()) continue;
+    if (o.until && Date.UTC(y, m - 1, 1) >= o.until.getTime()) continue;
+    if (o.since && Date.UTC(y, m, 1) <= o.since.getTime()) continue;
     try {
-      for await (const record of readRecords(join(query.archiveDir, f.file))) {
-        if (!matches(record, query)) continue;
+      for await (const record of readRecords(join(o.archiveDir, f.file))) {
+        if (!o.matches(record)) continue;
         found.push(record);
         if (found.length >= 2 * limit) found = newestFirst(found).slice(0, limit);
       }
     } catch (err) {
-      throw new Error(`cannot read archive file ${join(query.archiveDir, f.file)}: ${(err as Error).message}`, { cause: err });
+      throw new Error(`cannot read archive file ${join(o.archiveDir, f.file)}: ${(err as Error).message}`, { cause: err });
     }
   }
   found = newestFirst(found).slice(0, limit);
   const personal = new Map<string, Record<string, any>>();
   if (found.length > 0) {
-    const { rows } = await client.query(`SELECT event_id::text, client_address, user_agent, fields, erased_at FROM ${quoteIdent(schema)}.audit_personal
+    const { rows } = await client.query(`SELECT event_id::text, client_address, user_agent, fields, erased_at FROM ${quoteIdent(o.schema)}.audit_personal
       WHERE event_id = ANY($1::uuid[])`, [found.map((r) => r.event_id)]);
     for (const r of rows) personal.set(r.event_id, r);
   }
-  const archived = found.map((r) => toTrailRow(r, personal.get(r.event_id)));
-  return [...hot, ...archived].sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime()
-    || (a.streamId < b.streamId ? -1 : a.streamId > b.streamId ? 1 : b.seq - a.seq)).slice(0, limit);
+  return { found, personal };
 }
 
 function newestFirst(records: ArchiveRecord[]): ArchiveRecord[] {

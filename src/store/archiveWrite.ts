@@ -102,25 +102,32 @@ async function writeRows(client: ClientBase, part: string, path: string) {
   let first: string | null = null;
   let last: string | null = null;
   let after: [string, number] = ['', 0];
-  for (;;) {
-    const page = await client.query(`SELECT ${ROW_AS_TEXT}, l.stream_id FROM ${part} l
-      WHERE (l.stream_id, l.seq) > ($1, $2) ORDER BY l.stream_id, l.seq LIMIT ${PAGE}`, after);
-    for (const r of page.rows) {
-      const record = toArchiveRecord(r);
-      if (!gzip.write(`${JSON.stringify(record)}\n`)) await new Promise((ok) => gzip.once('drain', ok));
-      const run = runs[runs.length - 1];
-      if (run && run.streamId === record.stream_id && run.toSeq + 1 === record.seq) {
-        run.toSeq = record.seq; run.lastHash = record.hash; run.rows += 1;
-      } else {
-        runs.push({ streamId: record.stream_id, fromSeq: record.seq, toSeq: record.seq, firstPrevHash: record.prev_hash, lastHash: record.hash, rows: 1 });
+  try {
+    for (;;) {
+      const page = await client.query(`SELECT ${ROW_AS_TEXT}, l.stream_id FROM ${part} l
+        WHERE (l.stream_id, l.seq) > ($1, $2) ORDER BY l.stream_id, l.seq LIMIT ${PAGE}`, after);
+      for (const r of page.rows) {
+        const record = toArchiveRecord(r);
+        if (!gzip.write(`${JSON.stringify(record)}\n`)) await new Promise((ok) => gzip.once('drain', ok));
+        const run = runs[runs.length - 1];
+        if (run && run.streamId === record.stream_id && run.toSeq + 1 === record.seq) {
+          run.toSeq = record.seq; run.lastHash = record.hash; run.rows += 1;
+        } else {
+          runs.push({ streamId: record.stream_id, fromSeq: record.seq, toSeq: record.seq, firstPrevHash: record.prev_hash, lastHash: record.hash, rows: 1 });
+        }
+        if (first === null || record.created_at < first) first = record.created_at;
+        if (last === null || record.created_at > last) last = record.created_at;
+        rows += 1;
       }
-      if (first === null || record.created_at < first) first = record.created_at;
-      if (last === null || record.created_at > last) last = record.created_at;
-      rows += 1;
+      if (page.rows.length < PAGE) break;
+      const end = page.rows[page.rows.length - 1];
+      after = [end.stream_id, Number(end.seq)];
     }
-    if (page.rows.length < PAGE) break;
-    const end = page.rows[page.rows.length - 1];
-    after = [end.stream_id, Number(end.seq)];
+  } catch (err) {
+    // Leave no open stream behind: the temporary file is rewritten by the next run.
+    gzip.destroy(err as Error);
+    await finished.catch(() => {});
+    throw err;
   }
   gzip.end();
   await finished;

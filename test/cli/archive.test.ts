@@ -101,8 +101,30 @@ describe('retention archive: cold storage, verify --archive, query --archive (re
     expect(query, query.stderr).to.include({ code: 0 });
     const ids = (JSON.parse(query.stdout) as Array<{ details: any }>).map((r) => Number(r.details._import.columns.id)).sort((a, b) => a - b);
     expect(ids).to.deep.equal([...expected(asOfs).all.keys()].sort((a, b) => a - b));
+    await subjectRequests(schema, env, archiveDir, asOfs);
     await tamperings(schema, env, archiveDir);
   });
+
+  /** gdpr export finds an archived event of the user (with --archive), gdpr erase erases its personal data kept hot. */
+  async function subjectRequests(schema: string, env: Record<string, string>, archiveDir: string, asOfs: number[]): Promise<void> {
+    const row = ROWS.find((r) => !r.security && placeAfter(r, asOfs) === 'archived' && r.at >= Date.now() - 300 * DAY)!;
+    expect(row, 'an archived event with its personal data').to.not.equal(undefined);
+    const user = `u-${row.id}`;
+    const ids = (run: { stdout: string }) => (JSON.parse(run.stdout).events as Array<{ details: any; client_address: string | null }>)
+      .filter((e) => e.details._import).map((e) => [Number(e.details._import.columns.id), e.client_address]);
+    const hotOnly = await runCliProcess(['gdpr', 'export', '--user', user], env);
+    expect(hotOnly, hotOnly.stderr).to.include({ code: 0 });
+    expect(ids(hotOnly), 'without the archive the archived event is not found').to.deep.equal([]);
+    const withArchive = await runCliProcess(['gdpr', 'export', '--user', user, '--archive', archiveDir], env);
+    expect(withArchive, withArchive.stderr).to.include({ code: 0 });
+    expect(ids(withArchive)).to.deep.equal([[row.id, `10.0.0.${row.id}`]]);
+    const erase = await runCliProcess(['gdpr', 'erase', '--user', user], env);
+    expect(erase, erase.stderr).to.include({ code: 0 });
+    const after = await runCliProcess(['gdpr', 'export', '--user', user, '--archive', archiveDir], env);
+    expect(ids(after), 'erased though archived').to.deep.equal([[row.id, null]]);
+    const verify = await runCliProcess(['audit', 'verify', '--archive', archiveDir], env);
+    expect(verify.code, verify.stdout).to.equal(0);
+  }
 
   /** Each alteration of the archive, then of a hot row, fails verify --archive; undone, it passes again. */
   async function tamperings(schema: string, env: Record<string, string>, archiveDir: string): Promise<void> {

@@ -9,7 +9,9 @@
  */
 import { renameSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { resolve } from 'node:path';
 import { exportDataSubject } from '../../store/dataSubject';
+import { archivedDataSubjectEvents } from '../../store/archiveQuery';
 import type { DataSubjectEvent } from '../../store/dataSubject';
 import { erasePersonalData } from '../../store/retention';
 import { AUDIT_TRAIL_COLUMNS } from '../../store/query';
@@ -24,7 +26,7 @@ import type { ExportedSpan } from '../tempoSearch';
 import { csvTable, plainRow } from './format';
 import { formatOption, parseTime } from './options';
 
-interface ExportFlags { user: string; format: 'json' | 'csv'; output?: string; tempoUrl?: string; tempoTenant?: string; tempoSince: string }
+interface ExportFlags { user: string; format: 'json' | 'csv'; output?: string; tempoUrl?: string; tempoTenant?: string; tempoSince: string; archive?: string }
 interface EraseFlags { user: string; spoolDir?: string }
 
 const EXPORT_COLUMNS = [...AUDIT_TRAIL_COLUMNS.map(([c]) => c), 'role', 'personal_fields', 'erased_at'];
@@ -40,6 +42,7 @@ export function registerGdprCommands(_program: Command, cli: CliContext): void {
     .option('--tempo-url <url>', "also export the user's spans from Tempo's search API (e.g. http://tempo:3200); json only")
     .option('--tempo-tenant <ids>', 'Tempo tenants to search (X-Scope-OrgID), comma-separated (default: none, single-tenant)')
     .option('--tempo-since <time>', 'oldest spans searched (Tempo keeps spans 90 days at most)', '90d')
+    .option('--archive <dir>', 'also export archived events (default: the configured retention.archiveDir)')
     .action((flags: ExportFlags, command: Command) => exportCommand(flags, cli.connection(command), cli));
   group.command('erase')
     .description("erase the user's personal data in the audit trail and in the spool's waiting events (recorded as a PERSONAL_DATA_ERASURE)")
@@ -64,7 +67,12 @@ async function exportCommand(flags: ExportFlags, conn: CliConnection, cli: CliCo
   const since = parseTime('--tempo-since', flags.tempoSince);
   const events = await withClient(conn, `exporting the events of user ${user}`, async (client) => {
     await requireSchema(client, conn);
-    return exportDataSubject(client, { schema: conn.schema, userId: user });
+    const hot = await exportDataSubject(client, { schema: conn.schema, userId: user });
+    const archiveDir = flags.archive !== undefined ? resolve(flags.archive) : cli.config().retention.archiveDir;
+    if (archiveDir === null) return hot;
+    // Archived events are older than every hot one of the same class; sorted together all the same (oldest first).
+    const archived = await archivedDataSubjectEvents(client, { schema: conn.schema, archiveDir, userId: user });
+    return [...archived, ...hot].sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
   });
   let spans: ExportedSpan[] | undefined;
   if (flags.tempoUrl !== undefined) {
