@@ -1,7 +1,7 @@
 /**
  * Builds an AuditEvent from one record() call: JSON-safe copy, schema check,
  * redaction, personal fields split off, size caps, actor and context. Pure
- * apart from its inputs, so the recorder and the pre-start buffer share it.
+ * apart from its inputs, so the recorder and `audit import` share it.
  */
 import type { RegisteredAction } from './ActionRegistry';
 import { toFieldErrors } from './ActionRegistry';
