@@ -61,3 +61,32 @@ export async function exportDataSubject(client: ClientBase, options: DataSubject
     throw toStoreError(err, `exporting the events of one user from schema ${schema}`);
   }
 }
+
+/**
+ * One user's browser events (browser_events: page views, clicks, forms the
+ * browser module reported under that user), oldest first, for the export.
+ */
+export async function browserEventsOf(client: ClientBase, options: DataSubjectExportOptions): Promise<Record<string, unknown>[]> {
+  const s = quoteIdent(checkName('schema', options.schema ?? DEFAULT_SCHEMA));
+  try {
+    const { rows } = await client.query(`SELECT * FROM ${s}.browser_events WHERE user_id = $1 ORDER BY received_at, occurred_at`, [options.userId]);
+    return rows;
+  } catch (err) {
+    throw toStoreError(err, `reading the browser events of user ${options.userId}`);
+  }
+}
+
+/**
+ * Deletes one user's browser events. They are not chained nor append-only
+ * (they age out after 90 days), so erasure removes them whole: the address,
+ * user agent details and pages go with them. Returns how many went.
+ */
+export async function deleteBrowserEventsOf(client: ClientBase, options: DataSubjectExportOptions): Promise<number> {
+  const s = quoteIdent(checkName('schema', options.schema ?? DEFAULT_SCHEMA));
+  try {
+    const result = await client.query(`DELETE FROM ${s}.browser_events WHERE user_id = $1`, [options.userId]);
+    return result.rowCount ?? 0;
+  } catch (err) {
+    throw toStoreError(err, `deleting the browser events of user ${options.userId}`);
+  }
+}

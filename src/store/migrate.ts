@@ -154,9 +154,12 @@ async function grantRoles(client: ClientBase, schema: string, roles: AuditRoles)
     GRANT SELECT, INSERT ON ${s}.browser_events TO ${w};
     GRANT EXECUTE ON FUNCTION ${s}.browser_ensure_partitions(timestamptz[]), ${s}.browser_apply_retention(timestamptz) TO ${w};
     GRANT SELECT ON ${s}.audit_log, ${s}.audit_streams, ${s}.audit_retention,
-      ${s}.audit_trail, ${s}.schema_migrations, ${s}.audit_quarantine, ${s}.browser_events,
+      ${s}.audit_trail, ${s}.schema_migrations, ${s}.audit_quarantine,
       ${s}.audit_archive, ${s}.audit_archive_removed TO ${r};
-    -- Personal data only for a role that needs it: the view shows the reader pseudonyms.
-    REVOKE SELECT ON ${s}.audit_personal FROM ${r};`);
+    -- Personal data only for a role that needs it: the view shows the reader pseudonyms,
+    -- and browser events every column but the client address.
+    REVOKE SELECT ON ${s}.audit_personal, ${s}.browser_events FROM ${r};
+    GRANT SELECT (received_at, occurred_at, type, user_id, session_id, page_view_id, trace_id, page, route, name, value,
+      details, browser, os, device) ON ${s}.browser_events TO ${r};`);
   return true;
 }

@@ -25,7 +25,8 @@ const auditRecord = (o: Partial<AuditRecord> & { action: string }): AuditRecord 
 
 // Alice's personal values: after `gdpr erase` none may be left, byte for byte, in any table or spool file.
 const ALICE = 'u-alice';
-const ALICE_VALUES = ['198.51.100.23', 'AliceBrowser/7.1', 'alice.smith', 'alice@example.org', '198.51.100.77', 'alice.spooled', 'Spool "Quoted" Agent ü', 'alice.live'];
+const ALICE_VALUES = ['198.51.100.23', 'AliceBrowser/7.1', 'alice.smith', 'alice@example.org', '198.51.100.77', 'alice.spooled', 'Spool "Quoted" Agent ü', 'alice.live',
+  '/alice-only/page', '198.51.100.88'];
 // Bob's stay: the same search must still find them (it could fail).
 const BOB_VALUES = ['192.0.2.55', 'BobBrowser/2.0', 'bob.jones', '192.0.2.66'];
 
@@ -58,6 +59,10 @@ describe('cvd-activity gdpr export / erase (real PostgreSQL, CLI in a child proc
         details: { target_user_id: 'u-bob', old_role: 'driver', new_role: 'admin' }, personal: person('203.0.113.99', 'AdminBrowser/1.0') }),
     ];
     for (const r of [asActor, created, terminated]) aliceIds.add(r.eventId);
+    // What the browser module reported under each user (browser_events, migration 004).
+    await client.query(`INSERT INTO "${test.schema}".browser_events (received_at, occurred_at, type, user_id, page_view_id, page, client_address, browser)
+      VALUES (now(), now(), 'page_view', $1, 'pv-a', '/alice-only/page', '198.51.100.88', 'Chrome 156'),
+             (now(), now(), 'page_view', 'u-bob', 'pv-b', '/devices', '192.0.2.55', 'Firefox 140')`, [ALICE]);
     for (const r of bobs) bobIds.add(r.eventId);
     const writer = createPgAuditWriter({ connectionString: test.url, schema: test.schema, streamId: 'app', piiKey: TEST_PII_KEY });
     await writer.writeBatch([asActor, bobs[0]!, created, terminated, bobs[1]!]);
@@ -83,7 +88,8 @@ describe('cvd-activity gdpr export / erase (real PostgreSQL, CLI in a child proc
     const run = await runCliProcess(['gdpr', 'export', '--user', ALICE], env);
     expect(run, run.stderr).to.include({ code: 0 });
     const out = JSON.parse(run.stdout);
-    expect(out).to.include({ user: ALICE, eventCount: 3 });
+    expect(out).to.include({ user: ALICE, eventCount: 3, browserEventCount: 1 });
+    expect(out.browserEvents.map((b: any) => [b.user_id, b.page, b.client_address])).to.deep.equal([[ALICE, '/alice-only/page', '198.51.100.88']]);
     const byId = new Map<string, any>(out.events.map((e: any) => [e.event_id, e]));
     expect([...byId.keys()].sort()).to.deep.equal([...aliceIds].sort());
     const login = [...byId.values()].find((e) => e.action === 'LOGIN');
@@ -95,7 +101,7 @@ describe('cvd-activity gdpr export / erase (real PostgreSQL, CLI in a child proc
     const { rows } = await client.query(`SELECT * FROM "${test.schema}".audit_log WHERE action = 'DATA_EXPORT'`);
     expect(rows).to.have.length(1);
     expect(rows[0]).to.include({ resource_type: 'user', resource_id: ALICE, schema_valid: true });
-    expect(rows[0].details).to.deep.include({ dataset: 'gdpr_export', format: 'json', record_count: 3 });
+    expect(rows[0].details).to.deep.include({ dataset: 'gdpr_export', format: 'json', record_count: 4 });
   });
 
   it('export --format csv --output writes a file only its owner can read', async () => {
@@ -135,11 +141,11 @@ describe('cvd-activity gdpr export / erase (real PostgreSQL, CLI in a child proc
   });
 
   it('erase leaves no personal value of the user in any table or spool file, keeps every event, and verify passes', async () => {
-    for (const v of ALICE_VALUES.slice(0, 4)) expect(await tablesContaining(v), v).not.to.deep.equal([]); // the search finds them before
+    for (const v of [...ALICE_VALUES.slice(0, 4), ...ALICE_VALUES.slice(-2)]) expect(await tablesContaining(v), v).not.to.deep.equal([]); // the search finds them before
     const spoolBefore = spoolBytes();
     const run = await runCliProcess(['gdpr', 'erase', '--user', ALICE, '--spool-dir', dir], env);
     expect(run, run.stderr).to.include({ code: 0 });
-    expect(run.stdout).to.equal(`erased the personal data of user ${ALICE}: 3 event(s) in schema ${test.schema}, 2 waiting event(s) in 2 spool file(s) of ${dir}\n`);
+    expect(run.stdout).to.equal(`erased the personal data of user ${ALICE}: 3 event(s) in schema ${test.schema}, 2 waiting event(s) in 2 spool file(s) of ${dir}, 1 browser event(s) deleted\n`);
     expect(run.stderr).to.match(/1 of the waiting events belong to running processes/);
 
     for (const v of ALICE_VALUES) {
@@ -153,7 +159,7 @@ describe('cvd-activity gdpr export / erase (real PostgreSQL, CLI in a child proc
       LEFT JOIN "${test.schema}".audit_personal p USING (event_id) WHERE action = 'PERSONAL_DATA_ERASURE'`)).rows;
     expect(erasure).to.have.length(1);
     expect(erasure[0]).to.include({ resource_id: ALICE, personal: null, pii_hmac: null, schema_valid: true });
-    expect(erasure[0].details).to.deep.equal({ target_user_id: ALICE, events_erased: 3, spool_events_erased: 2 });
+    expect(erasure[0].details).to.deep.equal({ target_user_id: ALICE, events_erased: 3, spool_events_erased: 2, browser_events_deleted: 1 });
 
     const verify = await runCliProcess(['audit', 'verify'], env);
     expect(verify.stdout, verify.stderr).to.match(/audit trail intact: \d+ events in 2 stream\(s\), personal data checked/);

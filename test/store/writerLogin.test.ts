@@ -110,4 +110,16 @@ describe('security: the reader role sees no personal data (finding 12)', functio
     const owner = await db.client.query(`SELECT client_address, username FROM ${s}.audit_trail`);
     expect(owner.rows).to.deep.equal([{ client_address: '203.0.113.7', username: 'alice' }]);
   });
+
+  it('reads browser events for the dashboards, but not their client address', async () => {
+    const s = `"${db.schema}"`;
+    await db.client.query(`INSERT INTO ${s}.browser_events (received_at, occurred_at, type, user_id, page_view_id, page, client_address, browser)
+      VALUES (now(), now(), 'page_view', 'u-1', 'pv-1', '/devices', '203.0.113.8', 'Chrome 156')`);
+    await db.client.query('BEGIN; SET LOCAL ROLE cvd_activity_reader');
+    const { rows } = await db.client.query(`SELECT user_id, page, browser FROM ${s}.browser_events`);
+    expect(rows).to.deep.equal([{ user_id: 'u-1', page: '/devices', browser: 'Chrome 156' }]);
+    const err = await db.client.query(`SELECT client_address FROM ${s}.browser_events`).then(() => null, (e: { code?: string }) => e);
+    expect(err?.code).to.equal('42501');
+    await db.client.query('ROLLBACK');
+  });
 });

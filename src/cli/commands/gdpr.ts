@@ -1,16 +1,17 @@
 /**
  * `cvd-activity gdpr export` and `gdpr erase`: data-subject requests for one
  * user id. Export gives every audit event the user performed or was the
- * subject of, with the personal data stored beside it (and, with --tempo-url,
- * their spans), recorded as a DATA_EXPORT before anything is written. Erase
- * blanks that personal data in the trail and in the spool's waiting events,
- * recorded as a PERSONAL_DATA_ERASURE that holds no personal data itself.
+ * subject of, with the personal data stored beside it (JSON also: their
+ * browser events and, with --tempo-url, their spans), recorded as a
+ * DATA_EXPORT before anything is written. Erase blanks that personal data in
+ * the trail and in the spool's waiting events and deletes their browser
+ * events, recorded as a PERSONAL_DATA_ERASURE that holds no personal data itself.
  * See docs/data-lifecycle.md, "Data-subject requests".
  */
 import { renameSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import { exportDataSubject } from '../../store/dataSubject';
+import { browserEventsOf, deleteBrowserEventsOf, exportDataSubject } from '../../store/dataSubject';
 import { archivedDataSubjectEvents } from '../../store/archiveQuery';
 import type { DataSubjectEvent } from '../../store/dataSubject';
 import { erasePersonalData } from '../../store/retention';
@@ -65,14 +66,16 @@ async function exportCommand(flags: ExportFlags, conn: CliConnection, cli: CliCo
     throw usageError('--tempo-url', flags.tempoUrl, 'use an http:// or https:// URL of Tempo\'s HTTP API (port 3200)');
   }
   const since = parseTime('--tempo-since', flags.tempoSince);
-  const events = await withClient(conn, `exporting the events of user ${user}`, async (client) => {
+  const { events, browser } = await withClient(conn, `exporting the events of user ${user}`, async (client) => {
     await requireSchema(client, conn);
     const hot = await exportDataSubject(client, { schema: conn.schema, userId: user });
+    // The browser module's events of the user: in the JSON export (they do not fit the CSV columns of audit events).
+    const browser = flags.format === 'json' ? await browserEventsOf(client, { schema: conn.schema, userId: user }) : [];
     const archiveDir = flags.archive !== undefined ? resolve(flags.archive) : cli.config().retention.archiveDir;
-    if (archiveDir === null) return hot;
+    if (archiveDir === null) return { events: hot, browser };
     // Archived events are older than every hot one of the same class; sorted together all the same (oldest first).
     const archived = await archivedDataSubjectEvents(client, { schema: conn.schema, archiveDir, userId: user });
-    return [...archived, ...hot].sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
+    return { events: [...archived, ...hot].sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime()), browser };
   });
   let spans: ExportedSpan[] | undefined;
   if (flags.tempoUrl !== undefined) {
@@ -87,25 +90,26 @@ async function exportCommand(flags: ExportFlags, conn: CliConnection, cli: CliCo
     action: 'DATA_EXPORT',
     fields: {
       resourceType: 'user', resourceId: user,
-      details: { dataset: 'gdpr_export', format: flags.format, record_count: events.length + (spans?.length ?? 0), filters: { user, tempo: spans !== undefined } },
+      details: { dataset: 'gdpr_export', format: flags.format, record_count: events.length + browser.length + (spans?.length ?? 0), filters: { user, tempo: spans !== undefined } },
     },
   };
   await recordOrFail(cli, conn, recorded, 'this export could not be recorded in the audit trail, so nothing is exported');
-  const text = flags.format === 'csv' ? csvTable(EXPORT_COLUMNS, events.map(exportRecord)) : exportJson(user, conn.schema, events, spans);
+  const text = flags.format === 'csv' ? csvTable(EXPORT_COLUMNS, events.map(exportRecord)) : exportJson(user, conn.schema, events, browser, spans);
   if (flags.output === undefined) cli.stdout.write(text);
   else writePrivateFile(flags.output, text);
-  cli.stderr.write(`cvd-activity: exported ${events.length} audit event(s)${spans ? ` and ${spans.length} span(s)` : ''} of user ${user}${flags.output ? ` to ${flags.output}` : ''}\n`);
+  cli.stderr.write(`cvd-activity: exported ${events.length} audit event(s)${browser.length ? `, ${browser.length} browser event(s)` : ''}${spans ? ` and ${spans.length} span(s)` : ''} of user ${user}${flags.output ? ` to ${flags.output}` : ''}\n`);
 }
 
 function exportRecord(e: DataSubjectEvent): Record<string, unknown> {
   return { ...plainRow(e), role: e.role, personal_fields: e.personalFields, erased_at: e.erasedAt?.toISOString() ?? null };
 }
 
-function exportJson(user: string, schema: string, events: DataSubjectEvent[], spans: ExportedSpan[] | undefined): string {
-  const head = { user, exportedAt: new Date().toISOString(), schema, eventCount: events.length };
+function exportJson(user: string, schema: string, events: DataSubjectEvent[], browser: Record<string, unknown>[], spans: ExportedSpan[] | undefined): string {
+  const head = { user, exportedAt: new Date().toISOString(), schema, eventCount: events.length, browserEventCount: browser.length };
   const body = events.map((e) => `    ${JSON.stringify(exportRecord(e))}`).join(',\n');
+  const browserPart = `,\n  "browserEvents": ${JSON.stringify(browser, null, 2).replace(/\n/g, '\n  ')}`;
   const spanPart = spans ? `,\n  "spans": ${JSON.stringify(spans, null, 2).replace(/\n/g, '\n  ')}` : '';
-  return `${JSON.stringify(head, null, 2).slice(0, -2)},\n  "events": [${body ? `\n${body}\n  ` : ''}]${spanPart}\n}\n`;
+  return `${JSON.stringify(head, null, 2).slice(0, -2)},\n  "events": [${body ? `\n${body}\n  ` : ''}]${browserPart}${spanPart}\n}\n`;
 }
 
 /** Personal data in a file nobody else on the host may read; written whole or not at all. */
@@ -129,16 +133,19 @@ async function eraseCommand(flags: EraseFlags, conn: CliConnection, cli: CliCont
   } catch (err) {
     throw new CliError(EXIT.INTERNAL, `cannot erase in the spool ${spoolDir}: ${(err as Error).message}; nothing was erased in the trail`, { cause: err });
   }
-  const erased = await withClient(conn, `erasing the personal data of user ${user}`, async (client) => {
+  const { erased, browser } = await withClient(conn, `erasing the personal data of user ${user}`, async (client) => {
     await requireSchema(client, conn);
-    return erasePersonalData(client, { schema: conn.schema, dataSubject: user });
+    return {
+      erased: await erasePersonalData(client, { schema: conn.schema, dataSubject: user }),
+      browser: await deleteBrowserEventsOf(client, { schema: conn.schema, userId: user }),
+    };
   });
   await recordOrFail(cli, conn, {
     action: 'PERSONAL_DATA_ERASURE',
-    fields: { resourceId: user, details: { target_user_id: user, events_erased: erased, spool_events_erased: spool.events } },
+    fields: { resourceId: user, details: { target_user_id: user, events_erased: erased, spool_events_erased: spool.events, browser_events_deleted: browser } },
   }, 'the erasure is done but could not be recorded in the audit trail (running `gdpr erase` again records it)');
   cli.stdout.write(`erased the personal data of user ${user}: ${erased} event(s) in schema ${conn.schema}, `
-    + `${spool.events} waiting event(s) in ${spool.files} spool file(s) of ${spoolDir}\n`);
+    + `${spool.events} waiting event(s) in ${spool.files} spool file(s) of ${spoolDir}, ${browser} browser event(s) deleted\n`);
   if (spool.eventsOfRunningProcesses > 0) {
     cli.stderr.write(`cvd-activity: ${spool.eventsOfRunningProcesses} of the waiting events belong to running processes, which may `
       + 'already hold them in memory: run `gdpr erase` again once `spool status` shows them committed\n');
