@@ -16,9 +16,9 @@
  *    same register with extraction off (bench/RESULTS.md);
  *  - no code in the app: @hono/otel is a middleware the app must add and
  *    @fastify/otel a plugin it must register;
- *  - one version line: those packages follow the SDK's release train (#18
- *    moves us to 3.x); this file needs only @opentelemetry/instrumentation's
- *    module hooks, the same in both lines.
+ *  - one version line: those packages follow their own release trains and
+ *    SDK ranges; this file needs only @opentelemetry/instrumentation's module
+ *    hooks, which the SDK line we pin already brings.
  * Templates are never guessed from the URL: no known template, no http.route.
  */
 import { InstrumentationBase, InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
