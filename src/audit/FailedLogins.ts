@@ -1,7 +1,7 @@
 /**
  * What `audit.loginFailed()` records: one more failure of a user name (and of
  * a client address), counted over a sliding window, as LOGIN_FAILED's fields.
- * Used by the recorder and, before start(), by the `audit` facade.
+ * Used by the recorder (before start() there is no recorder: record() throws).
  */
 import type { LoginFailedInput } from './AuditRecorder';
 import { LoginFailureCounter } from './LoginFailureCounter';
